@@ -40,6 +40,9 @@ CREATE TABLE tenants (
     name        text NOT NULL,
     kind        text NOT NULL CHECK (kind IN ('platform', 'reseller', 'creator')),
     status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
+    -- The tenant whose suspension suspended this one (itself, or an ancestor
+    -- whose suspension cascaded); resuming that tenant resumes exactly these.
+    suspended_by text,
     plan        text NOT NULL DEFAULT 'free',
     created_at  timestamptz NOT NULL,
     updated_at  timestamptz NOT NULL,

@@ -11,6 +11,9 @@ CREATE TABLE tenants (
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('platform', 'reseller', 'creator')),
     status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
+    -- The tenant whose suspension suspended this one (itself, or an ancestor
+    -- whose suspension cascaded); resuming that tenant resumes exactly these.
+    suspended_by TEXT,
     plan        TEXT NOT NULL DEFAULT 'free',
     created_at  DATETIME NOT NULL,
     updated_at  DATETIME NOT NULL,

@@ -1,0 +1,303 @@
+// Command marquee is Marquee's one binary:
+//
+//	marquee dev            the whole platform in one process, no external services
+//	marquee controlplane   the API server on PostgreSQL and Redis
+//	marquee migrate        apply, roll back or show the database migrations
+//	marquee admin          operator tasks (create-user)
+//
+// Configuration comes from defaults, then the environment (DATABASE_URL,
+// REDIS_URL, MARQUEE_*), then flags, and is validated in one place.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/marquee-video/marquee/controlplane"
+	"github.com/marquee-video/marquee/internal/db"
+	"github.com/marquee-video/marquee/internal/objects"
+	"github.com/marquee-video/marquee/policies"
+	"github.com/marquee-video/marquee/tenants"
+	"github.com/marquee-video/marquee/tenants/sqlstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "marquee:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: marquee <command> [flags]
+
+commands:
+  dev            run the whole platform in one process (embedded database, Redis and storage)
+  controlplane   run the API server (DATABASE_URL, REDIS_URL)
+  migrate        up | down | status
+  admin          create-user --email E --password P (--platform | --tenant ID) [--role R]
+
+Run "marquee <command> -h" for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "dev":
+		return serve(ctx, args[1:], stdout, stderr, true)
+	case "controlplane":
+		return serve(ctx, args[1:], stdout, stderr, false)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return admin(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// config is the resolved configuration of a command.
+type config struct {
+	addr          string
+	dataDir       string
+	databaseURL   string
+	redisURL      string
+	sessionSecret string
+	logLevel      string
+	keyRateLimit  int
+}
+
+func (c *config) register(fs *flag.FlagSet, server bool) {
+	c.dataDir = env("MARQUEE_DATA_DIR", ".marquee")
+	c.databaseURL = os.Getenv("DATABASE_URL")
+	fs.StringVar(&c.dataDir, "data-dir", c.dataDir, "directory for the embedded database, objects and session key (env MARQUEE_DATA_DIR)")
+	fs.StringVar(&c.databaseURL, "database-url", c.databaseURL, "PostgreSQL URL; empty uses the embedded database (env DATABASE_URL)")
+	fs.StringVar(&c.logLevel, "log-level", env("MARQUEE_LOG_LEVEL", "info"), "debug, info, warn or error (env MARQUEE_LOG_LEVEL)")
+	if !server {
+		return
+	}
+	c.addr = env("MARQUEE_ADDR", "127.0.0.1:8080")
+	c.redisURL = os.Getenv("REDIS_URL")
+	c.sessionSecret = os.Getenv("MARQUEE_SESSION_SECRET")
+	c.keyRateLimit, _ = strconv.Atoi(env("MARQUEE_API_KEY_RATE_LIMIT", "1200"))
+	fs.StringVar(&c.addr, "addr", c.addr, "listen address; port 0 picks a free port (env MARQUEE_ADDR)")
+	fs.StringVar(&c.redisURL, "redis-url", c.redisURL, "Redis URL; empty starts an embedded server (env REDIS_URL)")
+	fs.IntVar(&c.keyRateLimit, "api-key-rate-limit", c.keyRateLimit, "requests per minute per API key (env MARQUEE_API_KEY_RATE_LIMIT)")
+}
+
+func (c *config) validate(dev bool) error {
+	if !dev && c.databaseURL == "" {
+		return errors.New("controlplane needs DATABASE_URL (or use `marquee dev` for the embedded default)")
+	}
+	if !dev && c.redisURL == "" {
+		return errors.New("controlplane needs REDIS_URL (or use `marquee dev` for the embedded default)")
+	}
+	if c.keyRateLimit < 1 {
+		return errors.New("--api-key-rate-limit must be at least 1")
+	}
+	if c.sessionSecret != "" {
+		if b, err := hex.DecodeString(c.sessionSecret); err != nil || len(b) < 32 {
+			return errors.New("MARQUEE_SESSION_SECRET must be at least 32 bytes, hex-encoded")
+		}
+	}
+	return nil
+}
+
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev bool) error {
+	name := "controlplane"
+	if dev {
+		name = "dev"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	c.register(fs, true)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if dev {
+		// The embedded default: nothing external unless asked for.
+		if c.databaseURL != "" || c.redisURL != "" {
+			fmt.Fprintln(stderr, "marquee dev: using DATABASE_URL/REDIS_URL from the environment")
+		}
+	}
+	if err := c.validate(dev); err != nil {
+		return err
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	var secret []byte
+	if c.sessionSecret != "" {
+		secret, _ = hex.DecodeString(c.sessionSecret)
+	}
+	app, err := controlplane.New(ctx, controlplane.Config{
+		Addr: c.addr, DataDir: c.dataDir, DatabaseURL: c.databaseURL, RedisURL: c.redisURL,
+		SessionSecret: secret, Migrate: dev, APIKeyRequestsPerMinute: c.keyRateLimit, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("marquee started", "mode", name, "url", app.URL(), "embedded_database", c.databaseURL == "", "embedded_redis", c.redisURL == "")
+	fmt.Fprintf(stdout, "Marquee is running.\n  Portal: %s/\n  API:    %s/v1 (OpenAPI at %s/v1/openapi.json)\n", app.URL(), app.URL(), app.URL())
+	return app.Serve(ctx)
+}
+
+func openDB(ctx context.Context, c config) (*db.DB, error) {
+	return db.Open(ctx, c.databaseURL, c.dataDir)
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	c.register(fs, false)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: marquee migrate [flags] up|down|status")
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	p, err := d.Migrator()
+	if err != nil {
+		return err
+	}
+	switch fs.Arg(0) {
+	case "up":
+		return d.MigrateUp(ctx, log)
+	case "down":
+		r, err := p.Down(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate down: %w", err)
+		}
+		fmt.Fprintf(stdout, "rolled back %d %s\n", r.Source.Version, r.Source.Path)
+		return nil
+	case "status":
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate status: %w", err)
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "VERSION\tSTATE\tAPPLIED AT\tFILE")
+		for _, s := range st {
+			at := ""
+			if !s.AppliedAt.IsZero() {
+				at = s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", s.Source.Version, s.State, at, s.Source.Path)
+		}
+		return w.Flush()
+	}
+	return fmt.Errorf("unknown migrate action %q: want up, down or status", fs.Arg(0))
+}
+
+func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create-user" {
+		return errors.New("usage: marquee admin create-user --email E --password P (--platform | --tenant ID) [--role R]")
+	}
+	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	c.register(fs, false)
+	email := fs.String("email", "", "the user's email")
+	password := fs.String("password", "", "the user's password (at least 10 characters)")
+	platform := fs.Bool("platform", false, "make the user a member of the platform root tenant")
+	tenantID := fs.String("tenant", "", "make the user a member of this tenant")
+	role := fs.String("role", tenants.RoleOwner, "the user's role in the tenant")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *platform == (*tenantID != "") {
+		return errors.New("give exactly one of --platform or --tenant")
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	d, err := openDB(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.MigrateUp(ctx, log); err != nil {
+		return err
+	}
+	// The admin CLI issues no session tokens; a throwaway key satisfies the
+	// service.
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sessions, err := tenants.NewSessions(key, time.Hour)
+	if err != nil {
+		return err
+	}
+	quotas, err := policies.NewQuotaPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	objs, err := objects.NewLocal(filepath.Join(c.dataDir, "objects"))
+	if err != nil {
+		return err
+	}
+	svc, err := tenants.NewService(tenants.Config{Store: sqlstore.New(d), Quotas: quotas, Objects: objs, Sessions: sessions, Log: log})
+	if err != nil {
+		return err
+	}
+	if *platform {
+		root, err := svc.EnsureRoot(ctx)
+		if err != nil {
+			return err
+		}
+		*tenantID = root.ID
+	}
+	u, err := svc.CreateUser(ctx, tenants.CreateUserInput{Email: *email, Password: *password, TenantID: *tenantID, Role: *role})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s (%s) as %s of tenant %s\n", u.ID, u.Email, *role, *tenantID)
+	return nil
+}

@@ -1,0 +1,226 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// buildOpenAPI renders the OpenAPI 3.1 document from the route table and the
+// schemas below, so a route cannot exist undocumented. A test checks that
+// every schema a route names is defined and every registered route appears.
+func buildOpenAPI(routes []Route) ([]byte, error) {
+	schemas := schemaDefs()
+	paths := map[string]map[string]any{}
+	for _, r := range routes {
+		p := openAPIPath(r.Path)
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		op := map[string]any{
+			"summary":     r.Summary,
+			"operationId": operationID(r),
+			"responses":   responses(r),
+		}
+		var params []any
+		for _, name := range pathParams(r.Path) {
+			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}, "description": "a " + r.Params[name]})
+		}
+		for _, q := range r.Query {
+			params = append(params, map[string]any{"name": q, "in": "query", "required": q == "host", "schema": queryParamSchema(q)})
+		}
+		if r.Object != "" {
+			op["security"] = []any{map[string]any{"bearer": []any{}}}
+			params = append(params, map[string]any{"$ref": "#/components/parameters/MarqueeTenant"})
+			op["x-marquee-permission"] = r.Object + ":" + r.Action
+		} else {
+			op["security"] = []any{}
+		}
+		if r.Idempotent {
+			params = append(params, map[string]any{"$ref": "#/components/parameters/IdempotencyKey"})
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		switch r.Request {
+		case "":
+		case "binary":
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"image/png": binary(), "image/jpeg": binary(), "image/webp": binary(), "image/svg+xml": binary(),
+			}}
+		default:
+			if _, ok := schemas[r.Request]; !ok {
+				return nil, fmt.Errorf("openapi: route %s %s names unknown schema %q", r.Method, r.Path, r.Request)
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(r.Request)}}}
+		}
+		if r.Response != "" && r.Response != "binary" {
+			if _, ok := schemas[r.Response]; !ok {
+				return nil, fmt.Errorf("openapi: route %s %s names unknown schema %q", r.Method, r.Path, r.Response)
+			}
+		}
+		paths[p][strings.ToLower(r.Method)] = op
+	}
+	paths["/metrics"] = map[string]any{"get": map[string]any{
+		"summary": "Prometheus metrics", "operationId": "metrics", "security": []any{},
+		"responses": map[string]any{"200": map[string]any{"description": "metrics in the Prometheus text format", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}},
+	}}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":       "Marquee API",
+			"version":     "1.0.0",
+			"description": "Multi-tenant white-label video platform. Authenticate with `Authorization: Bearer <session token or API key>`; act on a descendant tenant with `Marquee-Tenant: <tenant id>`. Errors are application/problem+json with a stable `code`.",
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas": schemas,
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "a session token from /v1/signup or /v1/login, or an API key (mq_…)"},
+			},
+			"parameters": map[string]any{
+				"MarqueeTenant":  map[string]any{"name": "Marquee-Tenant", "in": "header", "required": false, "schema": map[string]any{"type": "string"}, "description": "act on this descendant tenant; any other tenant answers 404"},
+				"IdempotencyKey": map[string]any{"name": "Idempotency-Key", "in": "header", "required": false, "schema": map[string]any{"type": "string", "maxLength": 255}, "description": "a retry with the same key and body returns the first response"},
+			},
+			"responses": map[string]any{
+				"Problem": map[string]any{"description": "an error", "content": map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem")}}},
+			},
+		},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+var paramRE = regexp.MustCompile(`:([a-z_]+)`)
+
+func openAPIPath(p string) string { return paramRE.ReplaceAllString(p, "{$1}") }
+
+func pathParams(p string) []string {
+	var out []string
+	for _, m := range paramRE.FindAllStringSubmatch(p, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func operationID(r Route) string {
+	parts := []string{strings.ToLower(r.Method)}
+	for _, seg := range strings.Split(strings.Trim(r.Path, "/"), "/") {
+		if seg == "v1" || seg == "" {
+			continue
+		}
+		seg = strings.TrimPrefix(seg, ":")
+		seg = strings.NewReplacer("-", "_", ".", "_").Replace(seg)
+		parts = append(parts, seg)
+	}
+	return strings.Join(parts, "_")
+}
+
+func responses(r Route) map[string]any {
+	ok := map[string]any{"description": r.Summary}
+	switch r.Response {
+	case "":
+	case "binary":
+		ok["content"] = map[string]any{"image/*": binary()}
+	default:
+		ok["content"] = map[string]any{"application/json": map[string]any{"schema": ref(r.Response)}}
+	}
+	out := map[string]any{fmt.Sprint(r.Status): ok, "default": map[string]any{"$ref": "#/components/responses/Problem"}}
+	return out
+}
+
+func queryParamSchema(name string) map[string]any {
+	if name == "limit" {
+		return map[string]any{"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+	}
+	return map[string]any{"type": "string"}
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func binary() map[string]any {
+	return map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": "application/octet-stream"}}
+}
+
+func obj(required []string, props map[string]any) map[string]any {
+	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		slices.Sort(required)
+		o["required"] = required
+	}
+	return o
+}
+
+// schemaDefs are the JSON shapes of bodies, named by the route table.
+func schemaDefs() map[string]any {
+	str := map[string]any{"type": "string"}
+	strOrNull := map[string]any{"type": []string{"string", "null"}}
+	timeStr := map[string]any{"type": "string", "format": "date-time"}
+	timeNull := map[string]any{"type": []string{"string", "null"}, "format": "date-time"}
+	color := map[string]any{"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
+	limitVal := map[string]any{"type": []string{"integer", "null"}, "minimum": 0, "description": "null means unlimited"}
+	role := map[string]any{"type": "string", "enum": []string{"owner", "admin", "editor", "analyst", "billing", "platform_ops"}}
+
+	return map[string]any{
+		"Problem": obj([]string{"type", "title", "status", "code"}, map[string]any{
+			"type": str, "title": str, "status": map[string]any{"type": "integer"}, "detail": str, "code": str, "field": str, "request_id": str,
+		}),
+		"Health":  map[string]any{"type": "object", "properties": map[string]any{"status": str, "checks": map[string]any{"type": "object"}}},
+		"OpenAPI": map[string]any{"type": "object"},
+		"Tenant": obj([]string{"id", "slug", "name", "kind", "status", "plan", "created_at"}, map[string]any{
+			"id": str, "parent_id": strOrNull, "slug": str, "name": str,
+			"kind":         map[string]any{"type": "string", "enum": []string{"platform", "reseller", "creator"}},
+			"status":       map[string]any{"type": "string", "enum": []string{"active", "suspended"}},
+			"suspended_by": str, "plan": str, "created_at": timeStr, "updated_at": timeStr,
+		}),
+		"TenantList": obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("Tenant")}, "next_cursor": strOrNull}),
+		"User":       obj([]string{"id", "email"}, map[string]any{"id": str, "email": str, "name": str, "created_at": timeStr}),
+		"SignupRequest": obj([]string{"email", "password", "name"}, map[string]any{
+			"email": map[string]any{"type": "string", "format": "email"}, "password": map[string]any{"type": "string", "minLength": 10, "maxLength": 256}, "name": map[string]any{"type": "string", "maxLength": 100},
+		}),
+		"SignupResponse":      obj([]string{"tenant", "user", "token"}, map[string]any{"tenant": ref("Tenant"), "user": ref("User"), "token": str}),
+		"LoginRequest":        obj([]string{"email", "password"}, map[string]any{"email": str, "password": str, "tenant_id": str}),
+		"TokenResponse":       obj([]string{"token"}, map[string]any{"token": str, "tenant_id": str, "role": str, "expires_in": map[string]any{"type": "integer"}}),
+		"CreateAPIKeyRequest": obj([]string{"name", "role"}, map[string]any{"name": str, "role": role}),
+		"CreatedAPIKey": obj([]string{"id", "key", "name", "role", "prefix", "created_at"}, map[string]any{
+			"id": str, "key": map[string]any{"type": "string", "description": "the secret; shown only here"}, "name": str, "role": role, "prefix": str, "created_at": timeStr,
+		}),
+		"APIKey": obj([]string{"id", "name", "role", "prefix", "created_at"}, map[string]any{
+			"id": str, "tenant_id": str, "name": str, "role": role, "prefix": str, "created_at": timeStr, "last_used_at": timeNull, "revoked_at": timeNull,
+		}),
+		"APIKeyList": obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("APIKey")}, "next_cursor": strOrNull}),
+		"CreateTenantRequest": obj([]string{"name", "kind"}, map[string]any{
+			"name": str, "kind": map[string]any{"type": "string", "enum": []string{"reseller", "creator"}},
+			"slug": map[string]any{"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])$"}, "plan": str,
+		}),
+		"UpdateTenantRequest": obj(nil, map[string]any{"name": str, "plan": str, "status": map[string]any{"type": "string", "enum": []string{"active", "suspended"}}}),
+		"Limits":              quotaMap(limitVal),
+		"QuotaReport": obj([]string{"tenant_id", "limits", "usage"}, map[string]any{
+			"tenant_id": str, "limits": quotaMap(limitVal), "usage": quotaMap(map[string]any{"type": "integer", "minimum": 0}),
+		}),
+		"BrandingRequest": obj(nil, map[string]any{
+			"display_name": str, "primary_color": color, "accent_color": color, "background_color": color, "email_sender_name": str,
+		}),
+		"Branding": obj([]string{"display_name", "primary_color", "accent_color", "background_color", "email_sender_name", "logo_url", "custom_domains"}, map[string]any{
+			"display_name": str, "primary_color": color, "accent_color": color, "background_color": color, "email_sender_name": str,
+			"logo_url": strOrNull, "custom_domains": map[string]any{"type": "array", "items": ref("Domain")}, "updated_at": timeStr,
+		}),
+		"AddDomainRequest": obj([]string{"domain"}, map[string]any{"domain": str}),
+		"Domain": obj([]string{"domain", "verified", "verification"}, map[string]any{
+			"domain": str, "verified": map[string]any{"type": "boolean"}, "verified_at": timeStr,
+			"verification": obj([]string{"type", "name", "value"}, map[string]any{"type": map[string]any{"const": "TXT"}, "name": str, "value": str}),
+		}),
+		"PublicBranding": obj([]string{"slug", "display_name", "primary_color", "accent_color", "background_color", "logo_url"}, map[string]any{
+			"slug": str, "display_name": str, "primary_color": color, "accent_color": color, "background_color": color, "logo_url": strOrNull,
+		}),
+	}
+}
+
+func quotaMap(v map[string]any) map[string]any {
+	props := map[string]any{}
+	for _, k := range []string{"storage_bytes", "transcode_minutes_per_month", "assets", "concurrent_jobs", "sub_tenants", "egress_gb_per_month"} {
+		props[k] = v
+	}
+	return obj(nil, props)
+}

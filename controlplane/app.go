@@ -1,0 +1,226 @@
+// Package controlplane assembles Marquee's control plane: the database, the
+// queue's Redis, the tenancy domain, the policy engines and the HTTP API with
+// the portal. cmd/marquee starts an App for `dev` and `controlplane`; tests
+// start one on port 0 through controlplane/cptest.
+package controlplane
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/marquee-video/marquee/controlplane/api"
+	"github.com/marquee-video/marquee/internal/db"
+	"github.com/marquee-video/marquee/internal/idempotency"
+	"github.com/marquee-video/marquee/internal/objects"
+	"github.com/marquee-video/marquee/internal/queue"
+	"github.com/marquee-video/marquee/policies"
+	"github.com/marquee-video/marquee/portal"
+	"github.com/marquee-video/marquee/tenants"
+	"github.com/marquee-video/marquee/tenants/sqlstore"
+)
+
+// Config is everything an App is built from. Zero values mean the embedded
+// default: SQLite and objects under DataDir, an in-process Redis.
+type Config struct {
+	// Addr is the listen address; port 0 picks a free one.
+	Addr string
+	// DataDir holds the embedded database, objects and the session key.
+	DataDir string
+	// DatabaseURL selects PostgreSQL.
+	DatabaseURL string
+	// RedisURL selects a real Redis; empty starts the embedded one.
+	RedisURL string
+	// SessionSecret signs session tokens; empty reads or creates
+	// DataDir/session.key.
+	SessionSecret []byte
+	// SessionTTL is a session token's lifetime.
+	SessionTTL time.Duration
+	// Migrate applies pending migrations at start.
+	Migrate bool
+	// APIKeyRequestsPerMinute bounds each API key.
+	APIKeyRequestsPerMinute int
+	// Resolver answers custom-domain TXT lookups; nil uses the system's.
+	Resolver tenants.TXTResolver
+	Log      *slog.Logger
+}
+
+// App is a running control plane.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *db.DB
+	redis   *queue.Redis
+	tenants *tenants.Service
+	server  *api.Server
+	ln      net.Listener
+}
+
+// New opens every dependency and listens, without serving yet.
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = ".marquee"
+	}
+	a := &App{cfg: cfg, log: cfg.Log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if a.db, err = db.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if cfg.Migrate {
+		if err = a.db.MigrateUp(ctx, cfg.Log); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.RedisURL != "" {
+		a.redis, err = queue.Connect(cfg.RedisURL)
+	} else {
+		a.redis, err = queue.StartEmbedded()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	secret := cfg.SessionSecret
+	if len(secret) == 0 {
+		if secret, err = sessionKey(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	sessions, err := tenants.NewSessions(secret, cfg.SessionTTL)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := objects.NewLocal(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		return nil, err
+	}
+	quotas, err := policies.NewQuotaPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	access, err := policies.NewAccessPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	authz, err := policies.NewAuthorizer()
+	if err != nil {
+		return nil, err
+	}
+	resolver := cfg.Resolver
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	a.tenants, err = tenants.NewService(tenants.Config{
+		Store: sqlstore.New(a.db), Quotas: quotas, Objects: objs, Sessions: sessions, Resolver: resolver, Log: cfg.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err = a.tenants.EnsureRoot(ctx); err != nil {
+		return nil, fmt.Errorf("platform root: %w", err)
+	}
+	a.server, err = api.New(api.Config{
+		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
+		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
+		Idempotency:             idempotency.New(a.db),
+		Ready: []api.ReadyCheck{
+			{Name: "database", Check: a.db.Ping},
+			{Name: "redis", Check: a.redis.Ping},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	if a.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return a, nil
+}
+
+// sessionKey reads the session signing key kept in the data directory,
+// creating it on first start so tokens survive restarts.
+func sessionKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "session.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return hex.DecodeString(strings.TrimSpace(string(b)))
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)), 0o600); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return key, nil
+}
+
+// URL is the base URL the App answers on.
+func (a *App) URL() string { return "http://" + a.ln.Addr().String() }
+
+// Tenants is the tenancy service (for the admin CLI and tests).
+func (a *App) Tenants() *tenants.Service { return a.tenants }
+
+// DB is the database (for tests).
+func (a *App) DB() *db.DB { return a.db }
+
+// Server is the API server (for tests).
+func (a *App) Server() *api.Server { return a.server }
+
+// Serve answers requests until ctx ends, then shuts down gracefully: it
+// stops accepting, lets in-flight requests finish (up to 20 s), and closes
+// the database and Redis.
+func (a *App) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		a.close()
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	err := a.server.Shutdown(sctx)
+	<-errc
+	a.close()
+	return err
+}
+
+func (a *App) close() {
+	if a.ln != nil {
+		_ = a.ln.Close()
+	}
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	if a.db != nil {
+		_ = a.db.Close()
+	}
+}

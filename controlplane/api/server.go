@@ -116,7 +116,8 @@ func New(cfg Config) (*Server, error) {
 			Root:         http.FS(cfg.Portal),
 			Index:        "index.html",
 			NotFoundFile: "index.html",
-			MaxAge:       300,
+			// No max-age: after an upgrade a browser must not mix cached
+			// modules of the old portal with new ones.
 			Next: func(c *fiber.Ctx) bool {
 				p := c.Path()
 				return strings.HasPrefix(p, "/v1/") || p == "/v1" || (c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead)

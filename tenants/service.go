@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
 	"github.com/marquee-video/marquee/internal/errs"
 	"github.com/marquee-video/marquee/internal/ids"
 	"github.com/marquee-video/marquee/policies"
@@ -54,7 +56,18 @@ type Service struct {
 	signupLimits Limits
 	maxLogo      int64
 	now          func() time.Time
+
+	// Every authenticated request resolves its acting tenant and, for API
+	// keys, the key. Both are cached briefly: the database read was half
+	// the cost of an authenticated read. Changes made through this process
+	// drop the caches at once; a suspension or revocation made by another
+	// control-plane process takes effect within authCacheTTL.
+	acting *expirable.LRU[string, Tenant]
+	keys   *expirable.LRU[string, APIKey]
 }
+
+// authCacheTTL bounds how stale an acting tenant or API key can be.
+const authCacheTTL = 2 * time.Second
 
 // DefaultSignupLimits are the limits of the free creator plan.
 func DefaultSignupLimits() Limits {
@@ -86,6 +99,8 @@ func NewService(c Config) (*Service, error) {
 	return &Service{
 		store: c.Store, quotas: c.Quotas, objects: c.Objects, sessions: c.Sessions, resolver: c.Resolver,
 		log: c.Log, signupLimits: c.SignupLimits, maxLogo: c.MaxLogoBytes, now: func() time.Time { return time.Now().UTC() },
+		acting: expirable.NewLRU[string, Tenant](10_000, nil, authCacheTTL),
+		keys:   expirable.NewLRU[string, APIKey](10_000, nil, authCacheTTL),
 	}, nil
 }
 
@@ -204,12 +219,17 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 	if !ok {
 		return Principal{}, bad
 	}
-	k, err := s.store.APIKeyByPrefix(ctx, prefix)
-	if errs.Is(err, errs.NotFound) {
-		return Principal{}, bad
-	}
-	if err != nil {
-		return Principal{}, err
+	k, ok := s.keys.Get(prefix)
+	if !ok {
+		var err error
+		k, err = s.store.APIKeyByPrefix(ctx, prefix)
+		if errs.Is(err, errs.NotFound) {
+			return Principal{}, bad
+		}
+		if err != nil {
+			return Principal{}, err
+		}
+		s.keys.Add(prefix, k)
 	}
 	if k.RevokedAt != nil || !apiKeyMatches(bearer, k.SecretHash) {
 		return Principal{}, bad
@@ -219,6 +239,8 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, e
 		if err := s.store.TouchAPIKey(ctx, k.TenantID, k.ID, now); err != nil {
 			s.log.WarnContext(ctx, "record api key use", "key", k.ID, "err", err)
 		}
+		k.LastUsedAt = &now
+		s.keys.Add(prefix, k)
 	}
 	return Principal{Kind: "api_key", ID: k.ID, TenantID: k.TenantID, Role: k.Role}, nil
 }
@@ -233,9 +255,16 @@ func (s *Service) Acting(ctx context.Context, p Principal, target string) (Tenan
 	if !ids.Valid(ids.Tenant, target) {
 		return Tenant{}, errs.NotFoundf("tenant %q not found", target)
 	}
+	cacheKey := p.TenantID + "/" + target
+	if t, ok := s.acting.Get(cacheKey); ok {
+		return t, nil
+	}
 	t, err := s.store.Tenant(ctx, p.TenantID, target)
 	if errs.Is(err, errs.NotFound) || (err == nil && !t.Within(p.TenantID)) {
 		return Tenant{}, errs.NotFoundf("tenant %q not found", target)
+	}
+	if err == nil {
+		s.acting.Add(cacheKey, t)
 	}
 	return t, err
 }
@@ -362,6 +391,7 @@ func (s *Service) UpdateChild(ctx context.Context, acting Tenant, id string, in 
 	if err != nil {
 		return Tenant{}, err
 	}
+	defer s.acting.Purge()
 	if in.Name != nil || in.Plan != nil {
 		if t, err = s.store.UpdateTenant(ctx, acting.ID, id, in.Name, in.Plan); err != nil {
 			return Tenant{}, err
@@ -381,6 +411,8 @@ func (s *Service) DeleteChild(ctx context.Context, acting Tenant, id string) err
 	if _, err := s.descendant(ctx, acting, id); err != nil {
 		return err
 	}
+	defer s.acting.Purge()
+	defer s.keys.Purge()
 	return s.store.DeleteTenant(ctx, acting.ID, id)
 }
 
@@ -450,6 +482,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, tenant Tenant, id string) er
 	if !ids.Valid(ids.APIKey, id) {
 		return errs.NotFoundf("API key %q not found", id)
 	}
+	defer s.keys.Purge()
 	return s.store.RevokeAPIKey(ctx, tenant.ID, id, s.now())
 }
 

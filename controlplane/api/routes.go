@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -292,8 +293,8 @@ func (s *Server) getTenantQuotas(c *fiber.Ctx) error {
 }
 
 func (s *Server) setTenantQuotas(c *fiber.Ctx) error {
-	var patch tenants.Limits
-	if err := decode(c, &patch); err != nil {
+	patch, err := decodeLimits(c)
+	if err != nil {
 		return err
 	}
 	r, err := s.cfg.Tenants.SetLimits(c.UserContext(), acting(c), c.Params("id"), patch)
@@ -406,4 +407,25 @@ func (s *Server) publicLogo(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'; sandbox")
 	}
 	return c.Send(b)
+}
+
+// decodeLimits reads a quota patch resource by resource, so that a bad value
+// names its resource (Go's decoder names no field inside a map).
+func decodeLimits(c *fiber.Ctx) (tenants.Limits, error) {
+	var raw map[string]json.RawMessage
+	if err := decode(c, &raw); err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, errs.E(errs.Invalid, "invalid_request", "send an object of limits")
+	}
+	patch := tenants.Limits{}
+	for k, v := range raw {
+		var n *int64
+		if err := json.Unmarshal(v, &n); err != nil {
+			return nil, errs.Field(k, "%s must be a whole number from 0 up, or null for unlimited", k)
+		}
+		patch[k] = n
+	}
+	return patch, nil
 }

@@ -94,10 +94,12 @@ func New(cfg Config) (*Server, error) {
 
 	s.app.Use(s.recoverer, s.requestLog)
 	routes := s.routes()
+	// One limiter for all routes: a key's budget spans the whole API.
+	limit := s.rateLimit()
 	for _, r := range routes {
 		handlers := []fiber.Handler{}
 		if r.Object != "" {
-			handlers = append(handlers, s.authenticate, s.rateLimit(), s.authorize(r.Object, r.Action))
+			handlers = append(handlers, s.authenticate, limit, s.authorize(r.Object, r.Action))
 		}
 		if r.Idempotent && cfg.Idempotency != nil {
 			handlers = append(handlers, s.idempotent)
@@ -147,8 +149,20 @@ const (
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
+// requestID is the request's id, assigned on first use: errors that fasthttp
+// raises before any middleware runs (a body over the limit) get one too.
 func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals(localRequestID).(string)
+	if id, _ := c.Locals(localRequestID).(string); id != "" {
+		return id
+	}
+	id := c.Get("X-Request-Id")
+	if !requestIDRE.MatchString(id) {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		id = "req_" + hex.EncodeToString(b)
+	}
+	c.Locals(localRequestID, id)
+	c.Set("X-Request-Id", id)
 	return id
 }
 
@@ -164,14 +178,7 @@ func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 
 // requestLog assigns the request id, then logs and measures the request.
 func (s *Server) requestLog(c *fiber.Ctx) error {
-	id := c.Get("X-Request-Id")
-	if !requestIDRE.MatchString(id) {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		id = "req_" + hex.EncodeToString(b)
-	}
-	c.Locals(localRequestID, id)
-	c.Set("X-Request-Id", id)
+	id := requestID(c)
 	start := time.Now()
 	err := c.Next()
 	if err != nil {

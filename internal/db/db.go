@@ -96,7 +96,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
-	gdb, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	cfg := gormConfig()
+	// Re-preparing each statement was a sixth of an authenticated read.
+	cfg.PrepareStmt = true
+	gdb, err := gorm.Open(sqlite.Open(dsn), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}

@@ -21,7 +21,7 @@ import (
 // Every tenant gets an owner API key, a custom domain and its default
 // branding, so every route has a foreign object to be aimed at.
 type tree struct {
-	rootID, opsToken       string
+	rootID, opsToken        string
 	ids, keys, keyIDs, doms map[string]string
 }
 

@@ -87,7 +87,20 @@ func TestRowLevelSecurity(t *testing.T) {
 			if err := tx.Exec("INSERT INTO quota_usage (tenant_id, resource, used) VALUES (?, 'storage_bytes', 10)", ten.ID).Error; err != nil {
 				return err
 			}
-			return tx.Exec("INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, response_body, created_at) VALUES (?, 'k', 'f', 201, '', now())", ten.ID).Error
+			for _, q := range []string{
+				"INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, response_body, created_at) VALUES (?, 'k', 'f', 201, '', now())",
+				"INSERT INTO assets (tenant_id, id, status, created_at, updated_at) VALUES (?, 'ast_1', 'waiting', now(), now())",
+				"INSERT INTO jobs (tenant_id, id, asset_id, kind, state, queue, payload, created_at) VALUES (?, 'job_1', 'ast_1', 'transcode', 'pending', 'media-cpu', '{}', now())",
+				"INSERT INTO usage_events (tenant_id, id, meter, quantity, at) VALUES (?, 'use_1', 'transcode_seconds', 1, now())",
+				"INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret, created_at) VALUES (?, 'whe_1', 'https://example.com/hook', '[]', 's', now())",
+				"INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_type, payload, status, next_attempt_at, created_at) VALUES (?, 'whd_1', 'whe_1', 'asset.ready', '{}', 'pending', now(), now())",
+				"INSERT INTO webhook_attempts (tenant_id, delivery_id, n, at, duration_ms) VALUES (?, 'whd_1', 1, now(), 3)",
+			} {
+				if err := tx.Exec(q, ten.ID).Error; err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)

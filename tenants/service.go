@@ -392,15 +392,17 @@ func (s *Service) UpdateChild(ctx context.Context, acting Tenant, id string, in 
 		return Tenant{}, err
 	}
 	defer s.acting.Purge()
+	// Refuse an impossible status change before writing anything else, so a
+	// refused request changes nothing.
+	if in.Status != nil && *in.Status == StatusActive && t.Status == StatusSuspended && t.SuspendedBy != nil && *t.SuspendedBy != t.ID {
+		return Tenant{}, errs.E(errs.Conflict, "suspended_by_ancestor", "this tenant is suspended because tenant %s is; resume that one", *t.SuspendedBy)
+	}
 	if in.Name != nil || in.Plan != nil {
 		if t, err = s.store.UpdateTenant(ctx, acting.ID, id, in.Name, in.Plan); err != nil {
 			return Tenant{}, err
 		}
 	}
 	if in.Status != nil && *in.Status != t.Status {
-		if *in.Status == StatusActive && t.SuspendedBy != nil && *t.SuspendedBy != t.ID {
-			return Tenant{}, errs.E(errs.Conflict, "suspended_by_ancestor", "this tenant is suspended because tenant %s is; resume that one", *t.SuspendedBy)
-		}
 		return s.store.SetSubtreeStatus(ctx, acting.ID, id, *in.Status)
 	}
 	return t, nil

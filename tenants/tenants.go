@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/marquee-video/marquee/internal/errs"
@@ -409,6 +410,9 @@ func (in *UpdateTenantInput) Validate() error {
 		}
 	}
 	if in.Plan != nil {
+		if *in.Plan == "" {
+			return errs.Field("plan", "plan must not be empty")
+		}
 		if err := validatePlan(in.Plan); err != nil {
 			return err
 		}
@@ -545,7 +549,7 @@ func validateName(field string, s *string) error {
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > 100 {
 		return errs.Field(field, "%s must be at most 100 characters of valid text", field)
 	}
-	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if strings.ContainsFunc(v, unicode.IsControl) {
 		return errs.Field(field, "%s may not contain control characters", field)
 	}
 	*s = v

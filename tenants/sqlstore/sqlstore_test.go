@@ -106,8 +106,12 @@ func TestTenantTree(t *testing.T) {
 			}
 		}
 		active := tenants.StatusActive
-		if _, err := svc.UpdateChild(ctx, r, c.ID, tenants.UpdateTenantInput{Status: &active}); errs.CodeOf(err) != "suspended_by_ancestor" {
+		renamed := "Renamed"
+		if _, err := svc.UpdateChild(ctx, r, c.ID, tenants.UpdateTenantInput{Name: &renamed, Status: &active}); errs.CodeOf(err) != "suspended_by_ancestor" {
 			t.Fatalf("resume under suspended ancestor: %v", err)
+		}
+		if got, _ := svc.Tenant(ctx, root, c.ID); got.Name != c.Name {
+			t.Fatalf("a refused update renamed the tenant to %q", got.Name)
 		}
 		if _, err := svc.UpdateChild(ctx, root, r.ID, tenants.UpdateTenantInput{Status: &active}); err != nil {
 			t.Fatal(err)

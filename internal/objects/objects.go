@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/marquee-video/marquee/internal/errs"
 )
@@ -80,11 +81,16 @@ func (l *Local) Get(_ context.Context, key string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, errs.NotFoundf("object not found")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("objects: get %s: %w", key, err)
+	}
+	// A folder of objects is not an object.
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		return nil, errs.NotFoundf("object not found")
 	}
 	return f, nil
 }

@@ -11,8 +11,10 @@ package assets
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/marquee-video/marquee/internal/db"
 	"github.com/marquee-video/marquee/internal/errs"
 	"github.com/marquee-video/marquee/internal/wire"
 )
@@ -75,11 +77,15 @@ type Job struct {
 	Queue      string
 	Payload    wire.TranscodeTask
 	Attempts   int
+	Generation int
 	Attempt    string
 	NodeID     string
 	LeaseUntil *time.Time
 	CreatedAt  time.Time
 }
+
+// TaskID is the asynq task id of the job's current generation.
+func (j Job) TaskID() string { return fmt.Sprintf("%s.%d", j.ID, j.Generation) }
 
 // MaxAttempts bounds retries of a job that keeps failing retryably (a
 // worker killed mid-transcode counts as one).
@@ -121,6 +127,20 @@ type Store interface {
 	// result of the attempt that finished it is accepted and changes nothing.
 	Finish(ctx context.Context, tenant string, r wire.JobResult, now time.Time) (Asset, error)
 }
+
+// Events receives the asset's webhook events inside the transaction that
+// changes the asset, so the change and its event commit together
+// (webhooks.Service implements it).
+type Events interface {
+	EmitTx(tx *db.Tx, tenant, eventType string, data any) error
+}
+
+// The events an asset emits.
+const (
+	EventCreated = "asset.created"
+	EventReady   = "asset.ready"
+	EventErrored = "asset.errored"
+)
 
 // Admit decides whether one more asset is allowed under limit given used.
 type Admit func(ctx context.Context, resource string, limit *int64, used, requested int64) error

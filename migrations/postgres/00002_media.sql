@@ -32,6 +32,10 @@ CREATE TABLE jobs (
     queue        text NOT NULL,
     payload      jsonb NOT NULL,
     attempts     integer NOT NULL DEFAULT 0,
+    -- Bumped each time a lost job is returned to pending; the asynq task id is
+    -- <job id>.<generation>, so a dead task of an earlier generation never
+    -- blocks the job, and a repeated enqueue within one is a no-op.
+    generation   integer NOT NULL DEFAULT 0,
     attempt      text,
     node_id      text,
     lease_until  timestamptz,

@@ -33,6 +33,10 @@ CREATE TABLE jobs (
     queue        TEXT NOT NULL,
     payload      TEXT NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
+    -- Bumped each time a lost job is returned to pending; the asynq task id is
+    -- <job id>.<generation>, so a dead task of an earlier generation never
+    -- blocks the job, and a repeated enqueue within one is a no-op.
+    generation   INTEGER NOT NULL DEFAULT 0,
     attempt      TEXT,
     node_id      TEXT,
     lease_until  DATETIME,

@@ -20,12 +20,26 @@ import (
 )
 
 // Store is the SQL assets.Store.
-type Store struct{ db *db.DB }
+type Store struct {
+	db     *db.DB
+	events assets.Events
+}
 
 var _ assets.Store = (*Store)(nil)
 
-// New returns a Store on d.
-func New(d *db.DB) *Store { return &Store{db: d} }
+// New returns a Store on d that emits asset events to events (nil: none).
+func New(d *db.DB, events assets.Events) *Store { return &Store{db: d, events: events} }
+
+func (s *Store) emit(tx *db.Tx, tenant, event string, assetID string) error {
+	if s.events == nil {
+		return nil
+	}
+	var r assetRow
+	if err := tx.Where("tenant_id = ? AND id = ?", tenant, assetID).Take(&r).Error; err != nil {
+		return err
+	}
+	return s.events.EmitTx(tx, tenant, event, r.domain())
+}
 
 type assetRow struct {
 	TenantID       string `gorm:"primaryKey"`
@@ -70,6 +84,7 @@ type jobRow struct {
 	Queue      string
 	Payload    string
 	Attempts   int
+	Generation int
 	Attempt    *string
 	NodeID     *string
 	LeaseUntil *time.Time
@@ -85,7 +100,7 @@ func (jobRow) TableName() string { return "jobs" }
 func (r jobRow) domain() assets.Job {
 	j := assets.Job{
 		ID: r.ID, TenantID: r.TenantID, AssetID: r.AssetID, Kind: r.Kind, State: assets.JobState(r.State), Queue: r.Queue,
-		Attempts: r.Attempts, Attempt: deref(r.Attempt), NodeID: deref(r.NodeID), LeaseUntil: r.LeaseUntil, CreatedAt: r.CreatedAt.UTC(),
+		Attempts: r.Attempts, Generation: r.Generation, Attempt: deref(r.Attempt), NodeID: deref(r.NodeID), LeaseUntil: r.LeaseUntil, CreatedAt: r.CreatedAt.UTC(),
 	}
 	_ = json.Unmarshal([]byte(r.Payload), &j.Payload)
 	return j
@@ -141,10 +156,13 @@ func (s *Store) CreateAsset(ctx context.Context, tenant string, a assets.Asset, 
 		if err != nil {
 			return err
 		}
-		return tx.Create(&jobRow{
+		if err := tx.Create(&jobRow{
 			TenantID: tenant, ID: j.ID, AssetID: a.ID, Kind: j.Kind, State: string(assets.JobPending), Queue: j.Queue,
 			Payload: string(payload), CreatedAt: now,
-		}).Error
+		}).Error; err != nil {
+			return err
+		}
+		return s.emit(tx, tenant, assets.EventCreated, a.ID)
 	}))
 }
 
@@ -227,14 +245,14 @@ func (s *Store) Requeue(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		for _, j := range spent {
-			if err := finalFailure(tx, j, "attempts_exhausted", "the job failed on every attempt; the last worker stopped answering", now); err != nil {
+			if err := s.finalFailure(tx, j, "attempts_exhausted", "the job failed on every attempt; the last worker stopped answering", now); err != nil {
 				return err
 			}
 		}
 		// The attempt is cleared, so a late report from the lost attempt is
 		// refused and its staged output never published.
 		res := tx.Model(&jobRow{}).Where("state IN ('queued', 'running') AND lease_until < ?", now).
-			Updates(map[string]any{"state": assets.JobPending, "attempt": nil, "lease_until": nil, "node_id": nil})
+			Updates(map[string]any{"state": assets.JobPending, "attempt": nil, "lease_until": nil, "node_id": nil, "generation": gorm.Expr("generation + 1")})
 		moved = res.RowsAffected + int64(len(spent))
 		return res.Error
 	})
@@ -319,9 +337,9 @@ func (s *Store) Finish(ctx context.Context, tenant string, r wire.JobResult, now
 			err = tx.Model(&jobRow{}).Where("tenant_id = ? AND id = ?", tenant, r.JobID).
 				Updates(map[string]any{"state": assets.JobPending, "attempt": nil, "lease_until": nil, "node_id": nil, "error_code": r.Error.Code}).Error
 		case r.Error != nil:
-			err = finalFailure(tx, j, r.Error.Code, r.Error.Message, now)
+			err = s.finalFailure(tx, j, r.Error.Code, r.Error.Message, now)
 		default:
-			err = succeed(tx, j, r, now)
+			err = s.succeed(tx, j, r, now)
 		}
 		if err != nil {
 			return err
@@ -331,16 +349,19 @@ func (s *Store) Finish(ctx context.Context, tenant string, r wire.JobResult, now
 	return out.domain(), db.Translate(err)
 }
 
-func finalFailure(tx *db.Tx, j jobRow, code, message string, now time.Time) error {
+func (s *Store) finalFailure(tx *db.Tx, j jobRow, code, message string, now time.Time) error {
 	if err := tx.Model(&jobRow{}).Where("tenant_id = ? AND id = ?", j.TenantID, j.ID).
 		Updates(map[string]any{"state": assets.JobFailed, "error_code": code, "finished_at": now, "lease_until": nil}).Error; err != nil {
 		return err
 	}
-	return tx.Model(&assetRow{}).Where("tenant_id = ? AND id = ?", j.TenantID, j.AssetID).
-		Updates(map[string]any{"status": assets.StatusErrored, "error_code": code, "error_message": message, "updated_at": now}).Error
+	if err := tx.Model(&assetRow{}).Where("tenant_id = ? AND id = ?", j.TenantID, j.AssetID).
+		Updates(map[string]any{"status": assets.StatusErrored, "error_code": code, "error_message": message, "updated_at": now}).Error; err != nil {
+		return err
+	}
+	return s.emit(tx, j.TenantID, assets.EventErrored, j.AssetID)
 }
 
-func succeed(tx *db.Tx, j jobRow, r wire.JobResult, now time.Time) error {
+func (s *Store) succeed(tx *db.Tx, j jobRow, r wire.JobResult, now time.Time) error {
 	renditions, err := json.Marshal(r.Renditions)
 	if err != nil {
 		return err
@@ -366,5 +387,5 @@ func succeed(tx *db.Tx, j jobRow, r wire.JobResult, now time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return s.emit(tx, j.TenantID, assets.EventReady, j.AssetID)
 }

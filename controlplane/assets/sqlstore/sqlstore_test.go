@@ -65,7 +65,7 @@ func TestDispatchIsFairAcrossTenants(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		ts := creators(t, d, 2, 2)
-		s := sqlstore.New(d)
+		s := sqlstore.New(d, nil)
 		now := time.Now().UTC()
 		for range 20 {
 			newAsset(t, s, ts[0].ID, now)
@@ -101,7 +101,7 @@ func TestJobLifecycle(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		ten := creators(t, d, 1, 4)[0].ID
-		s := sqlstore.New(d)
+		s := sqlstore.New(d, nil)
 		now := time.Now().UTC()
 		a, j := newAsset(t, s, ten, now)
 		if err := s.MarkQueued(ctx, ten, j.ID, now.Add(time.Minute)); err != nil {
@@ -167,7 +167,7 @@ func TestPermanentFailureErrorsTheAsset(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		ten := creators(t, d, 1, 4)[0].ID
-		s := sqlstore.New(d)
+		s := sqlstore.New(d, nil)
 		now := time.Now().UTC()
 		a, j := newAsset(t, s, ten, now)
 		if _, err := s.Start(ctx, ten, j.ID, "att1", "n", now.Add(time.Minute)); err != nil {
@@ -192,7 +192,7 @@ func TestAssetQuotaAndIsolation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		ts := creators(t, d, 2, 1)
-		s := sqlstore.New(d)
+		s := sqlstore.New(d, nil)
 		a, _ := newAsset(t, s, ts[0].ID, time.Now().UTC())
 		if _, err := s.Asset(ctx, ts[1].ID, a.ID); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("another tenant reads the asset: %v", err)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Entry point of `make bench`: makes PostgreSQL and Redis answer (the benchmark runs
+# the server on them as well as on the embedded default), then runs bench/run.sh.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+BENCH_DATABASE_URL=${BENCH_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}}
+BENCH_REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}
+export BENCH_DATABASE_URL BENCH_REDIS_URL
+
+if [ "${BENCH_SKIP_POSTGRES:-0}" != 1 ]; then
+	DATABASE_URL=$BENCH_DATABASE_URL REDIS_URL=$BENCH_REDIS_URL bash "$REPO_ROOT/scripts/services.sh"
+fi
+exec bash "$REPO_ROOT/bench/run.sh" "$@"

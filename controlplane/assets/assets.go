@@ -103,6 +103,9 @@ type Store interface {
 	// DeleteAsset removes the asset and its jobs and returns it, so its
 	// objects can be removed.
 	DeleteAsset(ctx context.Context, tenant, id string) (Asset, error)
+	// ReadyAsset finds a ready asset by id across tenants, for the public
+	// playback origin (asset ids are unguessable and globally unique).
+	ReadyAsset(ctx context.Context, id string) (Asset, error)
 
 	// Dispatchable returns pending jobs to enqueue now: per tenant the
 	// oldest, while the tenant runs fewer than its concurrent_jobs limit,

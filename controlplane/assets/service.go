@@ -175,3 +175,33 @@ func (s *Service) Delete(ctx context.Context, tenant, id string) error {
 	}
 	return nil
 }
+
+// ReadyAsset is a ready asset by id, for public playback of clear assets.
+func (s *Service) ReadyAsset(ctx context.Context, id string) (Asset, error) {
+	if !ids.Valid(ids.Asset, id) {
+		return Asset{}, notFound(id)
+	}
+	return s.cfg.Store.ReadyAsset(ctx, id)
+}
+
+// Start, Progress and Finish are the worker's side of a job, called through
+// the control plane's internal API. The lease is how long the attempt may go
+// without reporting before the job is given to another worker.
+func (s *Service) Start(ctx context.Context, tenant, jobID, attempt, nodeID string, lease time.Duration) (Job, error) {
+	return s.cfg.Store.Start(ctx, tenant, jobID, attempt, nodeID, s.now().Add(lease))
+}
+
+// Progress records an attempt's progress and extends its lease.
+func (s *Service) Progress(ctx context.Context, tenant string, p wire.JobProgress, lease time.Duration) error {
+	return s.cfg.Store.Progress(ctx, tenant, p.JobID, p.Attempt, p.Percent, s.now().Add(lease))
+}
+
+// Finish records an attempt's result; a retryable failure goes back to the
+// relay.
+func (s *Service) Finish(ctx context.Context, tenant string, r wire.JobResult) (Asset, error) {
+	a, err := s.cfg.Store.Finish(ctx, tenant, r, s.now())
+	if err == nil && r.Error != nil && r.Error.Retryable {
+		s.cfg.Poke()
+	}
+	return a, err
+}

@@ -206,6 +206,18 @@ func (s *Store) DeleteAsset(ctx context.Context, tenant, id string) (assets.Asse
 	return r.domain(), db.Translate(err)
 }
 
+// ReadyAsset implements assets.Store.
+func (s *Store) ReadyAsset(ctx context.Context, id string) (assets.Asset, error) {
+	var r assetRow
+	err := s.db.System(ctx, func(tx *db.Tx) error {
+		return tx.Where("id = ? AND status = ?", id, assets.StatusReady).Take(&r).Error
+	})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return assets.Asset{}, errs.NotFoundf("asset %q not found", id)
+	}
+	return r.domain(), db.Translate(err)
+}
+
 // Dispatchable implements assets.Store.
 func (s *Store) Dispatchable(ctx context.Context, max int) ([]assets.Job, error) {
 	var rows []jobRow

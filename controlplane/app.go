@@ -13,14 +13,24 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/marquee-video/marquee/controlplane/api"
+	"github.com/marquee-video/marquee/controlplane/assets"
+	assetstore "github.com/marquee-video/marquee/controlplane/assets/sqlstore"
+	"github.com/marquee-video/marquee/controlplane/nodes"
+	"github.com/marquee-video/marquee/controlplane/webhooks"
+	hookstore "github.com/marquee-video/marquee/controlplane/webhooks/sqlstore"
 	"github.com/marquee-video/marquee/internal/db"
 	"github.com/marquee-video/marquee/internal/idempotency"
+	"github.com/marquee-video/marquee/internal/netguard"
 	"github.com/marquee-video/marquee/internal/objects"
 	"github.com/marquee-video/marquee/internal/queue"
 	"github.com/marquee-video/marquee/policies"
@@ -51,18 +61,39 @@ type Config struct {
 	APIKeyRequestsPerMinute int
 	// Resolver answers custom-domain TXT lookups; nil uses the system's.
 	Resolver tenants.TXTResolver
-	Log      *slog.Logger
+	// S3 selects S3-compatible object storage; nil keeps objects under
+	// DataDir/objects.
+	S3 *objects.S3Config
+	// NodeKey is what worker nodes present to enroll; empty reads or
+	// creates DataDir/node.key.
+	NodeKey []byte
+	// RelayInterval and QueuedLease tune the outbox relay (zero: defaults).
+	RelayInterval time.Duration
+	QueuedLease   time.Duration
+	// WebhookAllowCIDRs lets webhooks reach these otherwise forbidden
+	// (private, loopback) addresses; WebhookPollInterval and WebhookBackoff
+	// tune delivery (zero: defaults).
+	WebhookAllowCIDRs   []netip.Prefix
+	WebhookPollInterval time.Duration
+	WebhookBackoff      func(n int) time.Duration
+	Log                 *slog.Logger
 }
 
 // App is a running control plane.
 type App struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *db.DB
-	redis   *queue.Redis
-	tenants *tenants.Service
-	server  *api.Server
-	ln      net.Listener
+	cfg        Config
+	log        *slog.Logger
+	db         *db.DB
+	redis      *queue.Redis
+	tenants    *tenants.Service
+	assets     *assets.Service
+	objects    objects.Store
+	relay      *assets.Relay
+	dispatcher *webhooks.Dispatcher
+	queue      *asynq.Client
+	nodeKey    []byte
+	server     *api.Server
+	ln         net.Listener
 }
 
 // New opens every dependency and listens, without serving yet.
@@ -97,7 +128,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	secret := cfg.SessionSecret
 	if len(secret) == 0 {
-		if secret, err = sessionKey(cfg.DataDir); err != nil {
+		if secret, err = secretFile(cfg.DataDir, "session.key"); err != nil {
 			return nil, err
 		}
 	}
@@ -105,10 +136,16 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	objs, err := objects.NewLocal(filepath.Join(cfg.DataDir, "objects"))
+	var objs objects.Store
+	if cfg.S3 != nil {
+		objs, err = objects.NewS3(ctx, *cfg.S3)
+	} else {
+		objs, err = objects.NewLocal(filepath.Join(cfg.DataDir, "objects"))
+	}
 	if err != nil {
 		return nil, err
 	}
+	a.objects = objs
 	quotas, err := policies.NewQuotaPolicy(ctx)
 	if err != nil {
 		return nil, err
@@ -134,7 +171,28 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if _, err = a.tenants.EnsureRoot(ctx); err != nil {
 		return nil, fmt.Errorf("platform root: %w", err)
 	}
+	a.queue = asynq.NewClient(a.redis.ClientOpt())
+	hooksStore := hookstore.New(a.db)
+	hooks := webhooks.NewService(hooksStore, netguard.Policy{Allow: cfg.WebhookAllowCIDRs})
+	a.dispatcher = webhooks.NewDispatcher(hooksStore, webhooks.DispatcherConfig{Allow: cfg.WebhookAllowCIDRs, PollInterval: cfg.WebhookPollInterval, Backoff: cfg.WebhookBackoff, Log: cfg.Log})
+	assetStore := assetstore.New(a.db, hooks)
+	a.relay = assets.NewRelay(assetStore, a.queue, assets.RelayConfig{Interval: cfg.RelayInterval, QueuedLease: cfg.QueuedLease, Log: cfg.Log})
+	a.assets, err = assets.NewService(assets.Config{Store: assetStore, Quotas: quotas, Objects: objs, Poke: a.relay.Poke, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	a.nodeKey = cfg.NodeKey
+	if len(a.nodeKey) == 0 {
+		if a.nodeKey, err = secretFile(cfg.DataDir, "node.key"); err != nil {
+			return nil, err
+		}
+	}
+	registry, err := nodes.NewRegistry(a.db, []byte(hex.EncodeToString(a.nodeKey)))
+	if err != nil {
+		return nil, err
+	}
 	a.server, err = api.New(api.Config{
+		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks,
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),
@@ -156,24 +214,25 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	return a, nil
 }
 
-// sessionKey reads the session signing key kept in the data directory,
-// creating it on first start so tokens survive restarts.
-func sessionKey(dir string) ([]byte, error) {
-	path := filepath.Join(dir, "session.key")
+// secretFile reads a 32-byte secret kept hex-encoded in the data directory,
+// creating it on first start so it survives restarts (the session signing
+// key, the node enrollment key).
+func secretFile(dir, name string) ([]byte, error) {
+	path := filepath.Join(dir, name)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		return hex.DecodeString(strings.TrimSpace(string(b)))
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("session key: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)), 0o600); err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return key, nil
 }
@@ -184,31 +243,49 @@ func (a *App) URL() string { return "http://" + a.ln.Addr().String() }
 // Tenants is the tenancy service (for the admin CLI and tests).
 func (a *App) Tenants() *tenants.Service { return a.tenants }
 
+// Objects is the object store (the in-process worker of `dev` shares it).
+func (a *App) Objects() objects.Store { return a.objects }
+
+// NodeKey is the enrollment key worker nodes present, as they send it.
+func (a *App) NodeKey() string { return hex.EncodeToString(a.nodeKey) }
+
+// RedisOpt is the queue's Redis, for an in-process worker.
+func (a *App) RedisOpt() asynq.RedisConnOpt { return a.redis.ClientOpt() }
+
+// Assets is the assets service (for tests).
+func (a *App) Assets() *assets.Service { return a.assets }
+
 // DB is the database (for tests).
 func (a *App) DB() *db.DB { return a.db }
 
 // Server is the API server (for tests).
 func (a *App) Server() *api.Server { return a.server }
 
-// Serve answers requests until ctx ends, then shuts down gracefully: it
-// stops accepting, lets in-flight requests finish (up to 20 s), and closes
-// the database and Redis.
+// Serve answers requests and runs the background loops (the outbox relay,
+// webhook delivery) until ctx ends, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (up to 20 s), stops the loops,
+// and only then closes the database and Redis.
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.ln) }()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	bg.Go(func() { a.relay.Run(bgCtx) })
+	bg.Go(func() { _ = a.dispatcher.Run(bgCtx) })
+	var err error
 	select {
-	case err := <-errc:
-		a.close()
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
 		}
-		return nil
 	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+		err = a.server.Shutdown(sctx)
+		cancel()
+		<-errc
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-	defer cancel()
-	err := a.server.Shutdown(sctx)
-	<-errc
+	stopBackground()
+	bg.Wait()
 	a.close()
 	return err
 }
@@ -216,6 +293,9 @@ func (a *App) Serve(ctx context.Context) error {
 func (a *App) close() {
 	if a.ln != nil {
 		_ = a.ln.Close()
+	}
+	if a.queue != nil {
+		_ = a.queue.Close()
 	}
 	if a.redis != nil {
 		_ = a.redis.Close()

@@ -21,13 +21,13 @@ import (
 // Every tenant gets an owner API key, a custom domain and its default
 // branding, so every route has a foreign object to be aimed at.
 type tree struct {
-	rootID, opsToken        string
-	ids, keys, keyIDs, doms map[string]string
+	rootID, opsToken                       string
+	ids, keys, keyIDs, doms, assets, hooks map[string]string
 }
 
 func buildTree(t *testing.T, s *cptest.Server) tree {
 	t.Helper()
-	tr := tree{ids: map[string]string{}, keys: map[string]string{}, keyIDs: map[string]string{}, doms: map[string]string{}}
+	tr := tree{ids: map[string]string{}, keys: map[string]string{}, keyIDs: map[string]string{}, doms: map[string]string{}, assets: map[string]string{}, hooks: map[string]string{}}
 	tr.opsToken, tr.rootID = s.PlatformOwner(t, "owner")
 	tr.ids["root"] = tr.rootID
 	tr.ids["r1"] = s.CreateTenant(t, tr.opsToken, "", "Reseller One", "reseller")
@@ -40,6 +40,8 @@ func buildTree(t *testing.T, s *cptest.Server) tree {
 		tr.keys[name], tr.keyIDs[name] = res.Str(t, "key"), res.Str(t, "id")
 		tr.doms[name] = name + "-" + strings.ReplaceAll(strings.TrimPrefix(id, "ten_"), "_", "") + ".example.com"
 		s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/branding/domains", Token: tr.opsToken, Tenant: id, Body: map[string]string{"domain": tr.doms[name]}})
+		tr.hooks[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/webhook-endpoints", Token: tr.opsToken, Tenant: id, Body: map[string]any{"url": "https://hooks.example.com/" + name, "events": []string{"asset.ready"}}}).Str(t, "id")
+		tr.assets[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/assets", Token: tr.opsToken, Tenant: id, Body: map[string]string{"input": "https://media.example.com/" + name + ".mp4"}}).Str(t, "id")
 	}
 	return tr
 }
@@ -60,6 +62,10 @@ func sampleBody(schema string) any {
 		return map[string]string{"display_name": "Pwned"}
 	case "AddDomainRequest":
 		return map[string]string{"domain": "intruder.example.com"}
+	case "CreateWebhookEndpointRequest":
+		return map[string]any{"url": "https://intruder.example.com/hook", "events": []string{"asset.ready"}}
+	case "CreateAssetRequest":
+		return map[string]string{"input": "https://media.example.com/intruder.mp4"}
 	case "binary":
 		var buf bytes.Buffer
 		_ = png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 2, 2)))
@@ -125,6 +131,14 @@ func TestIsolation(t *testing.T) {
 			if strings.Contains(b["display_name"].(string), "Pwned") || len(b["custom_domains"].([]any)) != 1 {
 				t.Errorf("%s's branding changed: %v", victim, b)
 			}
+			as := s.Must(t, 200, cptest.Request{Method: "GET", Path: "/v1/assets", Token: tr.keys[victim]}).JSON(t)["data"].([]any)
+			if len(as) != 1 || as[0].(map[string]any)["id"] != tr.assets[victim] {
+				t.Errorf("%s's assets changed: %v", victim, as)
+			}
+			hooks := s.Must(t, 200, cptest.Request{Method: "GET", Path: "/v1/webhook-endpoints", Token: tr.keys[victim]}).JSON(t)["data"].([]any)
+			if len(hooks) != 1 {
+				t.Errorf("%s has %d webhook endpoints, want its one", victim, len(hooks))
+			}
 			keys := s.Must(t, 200, cptest.Request{Method: "GET", Path: "/v1/api-keys", Token: tr.keys[victim]}).JSON(t)["data"].([]any)
 			if len(keys) != 1 {
 				t.Errorf("%s has %d API keys, want its one", victim, len(keys))
@@ -166,6 +180,10 @@ func fillParams(t *testing.T, r api.Route, tr tree, owner string) string {
 			v = tr.keyIDs[owner]
 		case api.ParamDomain:
 			v = tr.doms[owner]
+		case api.ParamAsset:
+			v = tr.assets[owner]
+		case api.ParamWebhookEndpoint:
+			v = tr.hooks[owner]
 		default:
 			t.Fatalf("route %s %s: parameter %s of kind %q has no isolation fixture; add one", r.Method, r.Path, name, kind)
 		}

@@ -26,12 +26,19 @@ func buildOpenAPI(routes []Route) ([]byte, error) {
 		}
 		var params []any
 		for _, name := range pathParams(r.Path) {
-			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}, "description": "a " + r.Params[name]})
+			kind := r.Params[name]
+			if name == "file" {
+				kind = r.Params["*"]
+			}
+			params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}, "description": "a " + kind})
 		}
 		for _, q := range r.Query {
 			params = append(params, map[string]any{"name": q, "in": "query", "required": q == "host", "schema": queryParamSchema(q)})
 		}
-		if r.Object != "" {
+		if r.Node || strings.HasPrefix(r.Path, "/internal/") {
+			op["security"] = []any{map[string]any{"node": []any{}}}
+			op["x-marquee-internal"] = true
+		} else if r.Object != "" {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 			params = append(params, map[string]any{"$ref": "#/components/parameters/MarqueeTenant"})
 			op["x-marquee-permission"] = r.Object + ":" + r.Action
@@ -79,6 +86,7 @@ func buildOpenAPI(routes []Route) ([]byte, error) {
 			"schemas": schemas,
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "a session token from /v1/signup or /v1/login, or an API key (mq_…)"},
+				"node":   map[string]any{"type": "http", "scheme": "bearer", "description": "data-plane nodes: the platform node key to enroll, then the node's own token (mqn_…)"},
 			},
 			"parameters": map[string]any{
 				"MarqueeTenant":  map[string]any{"name": "Marquee-Tenant", "in": "header", "required": false, "schema": map[string]any{"type": "string"}, "description": "act on this descendant tenant; any other tenant answers 404"},
@@ -94,12 +102,19 @@ func buildOpenAPI(routes []Route) ([]byte, error) {
 
 var paramRE = regexp.MustCompile(`:([a-z_]+)`)
 
-func openAPIPath(p string) string { return paramRE.ReplaceAllString(p, "{$1}") }
+// openAPIPath writes fiber's ":name" parameters as "{name}" and its "*"
+// wildcard as "{file}".
+func openAPIPath(p string) string {
+	return strings.Replace(paramRE.ReplaceAllString(p, "{$1}"), "*", "{file}", 1)
+}
 
 func pathParams(p string) []string {
 	var out []string
 	for _, m := range paramRE.FindAllStringSubmatch(p, -1) {
 		out = append(out, m[1])
+	}
+	if strings.Contains(p, "*") {
+		out = append(out, "file")
 	}
 	return out
 }
@@ -111,6 +126,9 @@ func operationID(r Route) string {
 			continue
 		}
 		seg = strings.TrimPrefix(seg, ":")
+		if seg == "*" {
+			seg = "file"
+		}
 		seg = strings.NewReplacer("-", "_", ".", "_").Replace(seg)
 		parts = append(parts, seg)
 	}
@@ -161,6 +179,8 @@ func schemaDefs() map[string]any {
 	color := map[string]any{"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 	limitVal := map[string]any{"type": []string{"integer", "null"}, "minimum": 0, "description": "null means unlimited"}
 	role := map[string]any{"type": "string", "enum": []string{"owner", "admin", "editor", "analyst", "billing", "platform_ops"}}
+	integer := map[string]any{"type": "integer"}
+	strList := map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
 
 	return map[string]any{
 		"Problem": obj([]string{"type", "title", "status", "code"}, map[string]any{
@@ -210,6 +230,46 @@ func schemaDefs() map[string]any {
 		"Domain": obj([]string{"domain", "verified", "verification"}, map[string]any{
 			"domain": str, "verified": map[string]any{"type": "boolean"}, "verified_at": timeStr,
 			"verification": obj([]string{"type", "name", "value"}, map[string]any{"type": map[string]any{"const": "TXT"}, "name": str, "value": str}),
+		}),
+		"CreateWebhookEndpointRequest": obj([]string{"url", "events"}, map[string]any{"url": map[string]any{"type": "string", "format": "uri"}, "events": strList}),
+		"WebhookEndpoint":              obj([]string{"id", "url", "events", "created_at"}, map[string]any{"id": str, "url": str, "events": strList, "created_at": timeStr}),
+		"CreatedWebhookEndpoint":       obj([]string{"id", "url", "events", "created_at", "secret"}, map[string]any{"id": str, "url": str, "events": strList, "created_at": timeStr, "secret": map[string]any{"type": "string", "description": "the signing secret; shown only here"}}),
+		"WebhookEndpointList":          obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("WebhookEndpoint")}, "next_cursor": strOrNull}),
+		"WebhookDelivery": obj([]string{"id", "endpoint_id", "event_type", "payload", "status", "attempts", "attempt_log"}, map[string]any{
+			"id": str, "endpoint_id": str, "event_type": str, "payload": map[string]any{"type": "object"},
+			"status": map[string]any{"type": "string", "enum": []string{"pending", "delivered", "failed"}}, "attempts": integer,
+			"next_attempt_at": timeNull, "created_at": timeStr, "delivered_at": timeNull,
+			"attempt_log": map[string]any{"type": "array", "items": obj([]string{"n", "at", "duration_ms"}, map[string]any{"n": integer, "at": timeStr, "status_code": integer, "error": str, "duration_ms": integer})},
+		}),
+		"WebhookDeliveryList": obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("WebhookDelivery")}, "next_cursor": strOrNull}),
+		"CreateAssetRequest":  obj([]string{"input"}, map[string]any{"input": map[string]any{"type": "string", "format": "uri"}}),
+		"Asset": obj([]string{"id", "status", "progress", "duration", "renditions", "playback", "error", "created_at"}, map[string]any{
+			"id": str, "status": map[string]any{"type": "string", "enum": []string{"waiting", "processing", "ready", "errored"}},
+			"progress": map[string]any{"type": "number", "minimum": 0, "maximum": 100}, "duration": map[string]any{"type": []string{"number", "null"}},
+			"renditions": map[string]any{"type": "array", "items": obj(nil, map[string]any{"name": str, "width": integer, "height": integer, "bitrate": integer, "codec": str})},
+			"has_audio":  map[string]any{"type": "boolean"},
+			"playback":   map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{"hls": str, "dash": str}},
+			"error":      map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{"code": str, "message": str}},
+			"created_at": timeStr, "updated_at": timeStr,
+		}),
+		"AssetList": obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("Asset")}, "next_cursor": strOrNull}),
+		"Node": obj([]string{"id", "name", "healthy"}, map[string]any{
+			"id": str, "name": str, "cores": integer, "gpu": str, "encoders": strList, "hwaccels": strList, "queues": strList,
+			"capacity": integer, "running": integer, "draining": map[string]any{"type": "boolean"}, "healthy": map[string]any{"type": "boolean"},
+			"registered_at": timeStr, "last_seen_at": timeStr,
+		}),
+		"NodeList":         obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("Node")}, "next_cursor": strOrNull}),
+		"NodeRegistration": obj([]string{"name", "cores", "queues", "capacity"}, map[string]any{"name": str, "cores": integer, "gpu": str, "encoders": strList, "hwaccels": strList, "queues": strList, "capacity": integer}),
+		"NodeToken":        obj([]string{"id", "token"}, map[string]any{"id": str, "token": str}),
+		"NodeHeartbeat":    obj(nil, map[string]any{"running": integer, "draining": map[string]any{"type": "boolean"}}),
+		"StartJobRequest":  obj([]string{"attempt"}, map[string]any{"attempt": str}),
+		"JobLease":         obj([]string{"job_id", "attempt", "attempts", "lease_seconds"}, map[string]any{"job_id": str, "attempt": str, "attempts": integer, "lease_seconds": integer}),
+		"JobProgress":      obj([]string{"attempt", "percent"}, map[string]any{"job_id": str, "attempt": str, "percent": map[string]any{"type": "number"}}),
+		"JobResult": obj([]string{"attempt"}, map[string]any{
+			"job_id": str, "attempt": str, "duration": map[string]any{"type": "number"}, "audio": map[string]any{"type": "boolean"}, "staging_key": str, "elapsed": integer,
+			"error":      map[string]any{"type": "object", "properties": map[string]any{"code": str, "retryable": map[string]any{"type": "boolean"}, "message": str}},
+			"renditions": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+			"usage":      map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
 		}),
 		"PublicBranding": obj([]string{"slug", "display_name", "primary_color", "accent_color", "background_color", "logo_url"}, map[string]any{
 			"slug": str, "display_name": str, "primary_color": color, "accent_color": color, "background_color": color, "logo_url": strOrNull,

@@ -31,21 +31,59 @@ type Route struct {
 	Response   string // schema name of the success body, "" for none
 	Status     int
 	Idempotent bool
-	Handler    fiber.Handler `json:"-"`
+	// Node marks the data plane's internal routes, authenticated with a
+	// node token (or, to enroll, the platform's node key).
+	Node    bool
+	Handler fiber.Handler `json:"-"`
 }
 
 // Param kinds.
 const (
-	ParamTenant = "tenant"
-	ParamAPIKey = "api_key"
-	ParamDomain = "domain"
-	ParamSlug   = "slug"
+	ParamTenant          = "tenant"
+	ParamAPIKey          = "api_key"
+	ParamDomain          = "domain"
+	ParamSlug            = "slug"
+	ParamAsset           = "asset"
+	ParamJob             = "job"
+	ParamFile            = "file"
+	ParamWebhookEndpoint = "webhook_endpoint"
 )
 
 // Routes is the route table.
 func (s *Server) Routes() []Route { return s.routes() }
 
 func (s *Server) routes() []Route {
+	rs := s.foundationRoutes()
+	if s.cfg.Assets != nil {
+		rs = append(rs, s.mediaRoutes()...)
+	}
+	return rs
+}
+
+func (s *Server) mediaRoutes() []Route {
+	assetParam := map[string]string{"id": ParamAsset}
+	jobParams := map[string]string{"tenant": ParamTenant, "job": ParamJob}
+	return []Route{
+		{Method: "POST", Path: "/v1/assets", Summary: "Create an asset from a source URL", Object: "asset", Action: "write", Request: "CreateAssetRequest", Response: "Asset", Status: 201, Idempotent: true, Handler: s.createAsset},
+		{Method: "GET", Path: "/v1/assets", Summary: "List assets", Object: "asset", Action: "read", Query: []string{"limit", "cursor"}, Response: "AssetList", Status: 200, Handler: s.listAssets},
+		{Method: "GET", Path: "/v1/assets/:id", Summary: "An asset, its renditions and playback URLs", Object: "asset", Action: "read", Params: assetParam, Response: "Asset", Status: 200, Handler: s.getAsset},
+		{Method: "DELETE", Path: "/v1/assets/:id", Summary: "Delete an asset and all its files", Object: "asset", Action: "delete", Params: assetParam, Status: 204, Handler: s.deleteAsset},
+		{Method: "POST", Path: "/v1/webhook-endpoints", Summary: "Add a webhook endpoint (its signing secret is shown once)", Object: "webhook", Action: "write", Request: "CreateWebhookEndpointRequest", Response: "CreatedWebhookEndpoint", Status: 201, Idempotent: true, Handler: s.createWebhookEndpoint},
+		{Method: "GET", Path: "/v1/webhook-endpoints", Summary: "List webhook endpoints", Object: "webhook", Action: "read", Response: "WebhookEndpointList", Status: 200, Handler: s.listWebhookEndpoints},
+		{Method: "DELETE", Path: "/v1/webhook-endpoints/:id", Summary: "Remove a webhook endpoint", Object: "webhook", Action: "write", Params: map[string]string{"id": ParamWebhookEndpoint}, Status: 204, Handler: s.deleteWebhookEndpoint},
+		{Method: "GET", Path: "/v1/webhook-endpoints/:id/deliveries", Summary: "An endpoint's deliveries with every attempt", Object: "webhook", Action: "read", Params: map[string]string{"id": ParamWebhookEndpoint}, Query: []string{"limit", "cursor"}, Response: "WebhookDeliveryList", Status: 200, Handler: s.listWebhookDeliveries},
+		{Method: "GET", Path: "/v1/ops/nodes", Summary: "Worker nodes (platform operators)", Object: "ops", Action: "read", Response: "NodeList", Status: 200, Handler: s.listNodes},
+		{Method: "GET", Path: "/stream/:asset/*", Summary: "A ready clear asset's HLS/DASH files", Params: map[string]string{"asset": ParamAsset, "*": ParamFile}, Response: "binary", Status: 200, Handler: s.stream},
+
+		{Method: "POST", Path: "/internal/v1/nodes", Summary: "Enroll a worker node (bearer: the platform node key)", Node: false, Request: "NodeRegistration", Response: "NodeToken", Status: 201, Handler: s.enrollNode},
+		{Method: "POST", Path: "/internal/v1/nodes/heartbeat", Summary: "A node's heartbeat", Node: true, Request: "NodeHeartbeat", Status: 204, Handler: s.nodeHeartbeat},
+		{Method: "POST", Path: "/internal/v1/jobs/:tenant/:job/start", Summary: "Take a job for an attempt", Node: true, Params: jobParams, Request: "StartJobRequest", Response: "JobLease", Status: 200, Handler: s.startJob},
+		{Method: "POST", Path: "/internal/v1/jobs/:tenant/:job/progress", Summary: "Report an attempt's progress (extends its lease)", Node: true, Params: jobParams, Request: "JobProgress", Status: 204, Handler: s.jobProgress},
+		{Method: "POST", Path: "/internal/v1/jobs/:tenant/:job/finish", Summary: "Report an attempt's result", Node: true, Params: jobParams, Request: "JobResult", Response: "Asset", Status: 200, Handler: s.finishJob},
+	}
+}
+
+func (s *Server) foundationRoutes() []Route {
 	tenantParam := map[string]string{"id": ParamTenant}
 	return []Route{
 		{Method: "GET", Path: "/healthz", Summary: "Liveness: the process answers", Response: "Health", Status: 200, Handler: s.healthz},

@@ -29,6 +29,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/marquee-video/marquee/controlplane/assets"
+	"github.com/marquee-video/marquee/controlplane/nodes"
+	"github.com/marquee-video/marquee/controlplane/webhooks"
 	"github.com/marquee-video/marquee/internal/errs"
 	"github.com/marquee-video/marquee/policies"
 	"github.com/marquee-video/marquee/tenants"
@@ -53,6 +56,13 @@ type Config struct {
 	APIKeyRequestsPerMinute int
 	// Idempotency stores responses to POSTs sent with Idempotency-Key.
 	Idempotency IdempotencyStore
+	// Assets, Nodes and Media serve the media pipeline: the asset routes,
+	// the workers' internal API and the clear-playback origin. Without
+	// Assets those routes are not registered.
+	Assets   *assets.Service
+	Nodes    *nodes.Registry
+	Media    ObjectReader
+	Webhooks *webhooks.Service
 }
 
 // Server is the HTTP API.
@@ -98,7 +108,10 @@ func New(cfg Config) (*Server, error) {
 	limit := s.rateLimit()
 	for _, r := range routes {
 		handlers := []fiber.Handler{}
-		if r.Object != "" {
+		switch {
+		case r.Node:
+			handlers = append(handlers, s.authenticateNode)
+		case r.Object != "":
 			handlers = append(handlers, s.authenticate, limit, s.authorize(r.Object, r.Action))
 		}
 		if r.Idempotent && cfg.Idempotency != nil {

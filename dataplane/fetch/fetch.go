@@ -2,7 +2,9 @@
 // letting the tenant reach anything but the public internet (SSRF). The
 // check is made on the address of every connection actually opened, in the
 // dialer, so DNS rebinding, redirects and odd address spellings all meet the
-// same rule; URLs with a literal address are refused before any dial.
+// same rule; URLs with a literal address are refused before any dial. The
+// rule itself, which addresses are public, is internal/netguard's, shared
+// with the other clients that connect on a tenant's behalf.
 package fetch
 
 import (
@@ -19,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/marquee-video/marquee/internal/netguard"
 )
 
 // MaxRedirects is how many redirects a fetch follows; each target is checked
@@ -46,7 +50,7 @@ type Config struct {
 // connections alive between fetches.
 type Fetcher struct {
 	cfg    Config
-	allow  []netip.Prefix
+	policy netguard.Policy
 	client *http.Client
 }
 
@@ -61,13 +65,7 @@ func newFetcher(cfg Config, resolver *net.Resolver, observe func(network, addres
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
-	f := &Fetcher{cfg: cfg}
-	for _, p := range cfg.AllowCIDRs {
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		f.allow = append(f.allow, p.Masked())
-	}
+	f := &Fetcher{cfg: cfg, policy: netguard.Policy{Allow: cfg.AllowCIDRs}}
 	dialer := &net.Dialer{
 		Timeout:   10 * time.Second,
 		KeepAlive: 30 * time.Second,
@@ -201,18 +199,11 @@ func (f *Fetcher) checkURL(u *url.URL) error {
 	return nil
 }
 
-// checkDial is the rule every connection meets.
+// checkDial is the rule every connection meets: netguard's, reported as a
+// fetch error.
 func (f *Fetcher) checkDial(network, address string) error {
-	if !strings.HasPrefix(network, "tcp") {
-		return fail(CodeForbiddenAddress, false, nil, "only TCP connections are made")
-	}
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fail(CodeForbiddenAddress, false, err, "the source host's address cannot be checked")
-	}
-	if !f.allowed(ap.Addr()) {
-		return fail(CodeForbiddenAddress, false,
-			fmt.Errorf("dial %s refused", ap), "the source host is not on the public internet")
+	if err := f.policy.DialControl(network, address, nil); err != nil {
+		return fail(CodeForbiddenAddress, false, err, "the source host is not on the public internet")
 	}
 	return nil
 }

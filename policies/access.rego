@@ -14,6 +14,9 @@ writable_when_suspended := {"invoice"}
 #   => {"allow": bool, "code": string, "reason": string}
 decision := deny("invalid_request", sprintf("unknown tenant status %q", [input.tenant_status])) if {
 	not input.tenant_status in {"active", "suspended"}
+} else := deny("forbidden", "platform operations are only available in the platform tenant") if {
+	input.object == "ops"
+	input.tenant_kind != "platform"
 } else := allow if {
 	input.tenant_status == "active"
 } else := allow if {

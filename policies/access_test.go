@@ -33,8 +33,8 @@ func TestAccessRego(t *testing.T) {
 			t.Errorf("%s %s: error %v failed at %v", r.Name, r.Location, r.Error, r.FailedAt)
 		}
 	}
-	if ran < 5 {
-		t.Fatalf("ran %d rego tests, want 5", ran)
+	if ran < 6 {
+		t.Fatalf("ran %d rego tests, want 6", ran)
 	}
 }
 

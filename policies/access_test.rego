@@ -24,3 +24,10 @@ test_unknown_status_is_refused if {
 	d := access.decision with input as {"tenant_kind": "creator", "tenant_status": "deleted", "object": "tenant", "action": "read"}
 	not d.allow
 }
+
+test_ops_only_in_the_platform_tenant if {
+	access.decision.allow with input as {"tenant_kind": "platform", "tenant_status": "active", "object": "ops", "action": "read"}
+	d := access.decision with input as {"tenant_kind": "reseller", "tenant_status": "active", "object": "ops", "action": "read"}
+	not d.allow
+	d.code == "forbidden"
+}

@@ -47,7 +47,10 @@ func grants() []grant {
 		{"invoice", "read", []string{"owner", "admin", "billing", "platform_ops"}},
 		{"invoice", "write", []string{"owner", "billing", "platform_ops"}},
 
-		{"ops", "read", []string{"platform_ops"}},
+		{"webhook", "read", []string{"owner", "admin", "editor", "platform_ops"}},
+		{"webhook", "write", []string{"owner", "admin", "platform_ops"}},
+
+		{"ops", "read", []string{"owner", "platform_ops"}},
 		{"ops", "write", []string{"platform_ops"}},
 	}
 }
@@ -62,7 +65,7 @@ type authzCase struct {
 // roles, objects and actions.
 func matrix() []authzCase {
 	roles := append(Roles(), "viewer", "", "OWNER", "owner ", "root")
-	objects := []string{"tenant", "subtenant", "quota", "api_key", "branding", "member", "asset", "usage", "invoice", "ops", "", "billing", "*"}
+	objects := []string{"tenant", "subtenant", "quota", "api_key", "branding", "member", "asset", "usage", "invoice", "ops", "webhook", "", "billing", "*"}
 	actions := []string{"read", "write", "create", "delete", "", "*", "admin"}
 	spec := grants()
 	var cases []authzCase

@@ -2,6 +2,7 @@
 //
 //	marquee dev            the whole platform in one process, no external services
 //	marquee controlplane   the API server on PostgreSQL and Redis
+//	marquee worker         a data-plane node: transcode, package, upload
 //	marquee migrate        apply, roll back or show the database migrations
 //	marquee admin          operator tasks (create-user)
 //
@@ -27,8 +28,11 @@ import (
 	"time"
 
 	"github.com/marquee-video/marquee/controlplane"
+	"github.com/marquee-video/marquee/dataplane/worker"
 	"github.com/marquee-video/marquee/internal/db"
+	"github.com/marquee-video/marquee/internal/netguard"
 	"github.com/marquee-video/marquee/internal/objects"
+	"github.com/marquee-video/marquee/internal/queue"
 	"github.com/marquee-video/marquee/policies"
 	"github.com/marquee-video/marquee/tenants"
 	"github.com/marquee-video/marquee/tenants/sqlstore"
@@ -48,6 +52,7 @@ const usage = `usage: marquee <command> [flags]
 commands:
   dev            run the whole platform in one process (embedded database, Redis and storage)
   controlplane   run the API server (DATABASE_URL, REDIS_URL)
+  worker         run a data-plane worker node (MARQUEE_CONTROLPLANE_URL, MARQUEE_NODE_KEY, REDIS_URL)
   migrate        up | down | status
   admin          create-user --email E --password P (--platform | --tenant ID) [--role R]
 
@@ -64,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr, true)
 	case "controlplane":
 		return serve(ctx, args[1:], stdout, stderr, false)
+	case "worker":
+		return runWorker(ctx, args[1:], stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
 	case "admin":
@@ -167,16 +174,116 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev boo
 	if c.sessionSecret != "" {
 		secret, _ = hex.DecodeString(c.sessionSecret)
 	}
+	var s3 *objects.S3Config
+	if cfg, ok := s3FromEnv(); ok {
+		s3 = &cfg
+	}
+	var nodeKey []byte
+	if k := os.Getenv("MARQUEE_NODE_KEY"); k != "" {
+		if nodeKey, err = hex.DecodeString(k); err != nil || len(nodeKey) < 16 {
+			return errors.New("MARQUEE_NODE_KEY must be at least 16 bytes, hex-encoded")
+		}
+	}
+	hookAllow, err := netguard.ParseAllowCIDRs(os.Getenv("MARQUEE_WEBHOOK_ALLOW_CIDRS"))
+	if err != nil {
+		return fmt.Errorf("MARQUEE_WEBHOOK_ALLOW_CIDRS: %w", err)
+	}
 	app, err := controlplane.New(ctx, controlplane.Config{
 		Addr: c.addr, DataDir: c.dataDir, DatabaseURL: c.databaseURL, RedisURL: c.redisURL,
 		SessionSecret: secret, Migrate: dev, APIKeyRequestsPerMinute: c.keyRateLimit, Log: log,
+		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow,
 	})
 	if err != nil {
 		return err
 	}
 	log.Info("marquee started", "mode", name, "url", app.URL(), "embedded_database", c.databaseURL == "", "embedded_redis", c.redisURL == "")
+	if !dev {
+		fmt.Fprintf(stdout, "Marquee control plane is running.\n  Portal: %s/\n  API:    %s/v1\n", app.URL(), app.URL())
+		return app.Serve(ctx)
+	}
+	// The embedded default runs a worker in the same process, sharing the
+	// object folder and the embedded Redis, enrolled like any other node.
+	serveCtx, stopServe := context.WithCancel(ctx)
+	defer stopServe()
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(serveCtx) }()
+	w, err := worker.New(ctx, worker.Config{
+		ControlPlane: app.URL(), NodeKey: app.NodeKey(), Name: "dev-worker", Redis: app.RedisOpt(), Objects: app.Objects(),
+		WorkDir: filepath.Join(c.dataDir, "work"), Log: log.With("component", "worker"),
+	})
+	if err != nil {
+		stopServe()
+		<-served
+		return err
+	}
 	fmt.Fprintf(stdout, "Marquee is running.\n  Portal: %s/\n  API:    %s/v1 (OpenAPI at %s/v1/openapi.json)\n", app.URL(), app.URL(), app.URL())
-	return app.Serve(ctx)
+	werr := w.Run(ctx) // returns once ctx ends and running jobs drained
+	stopServe()
+	return errors.Join(werr, <-served)
+}
+
+// runWorker runs a data-plane node against a remote control plane. It holds
+// no database credentials: only the control plane's URL, the node key,
+// Redis and object storage.
+func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cpURL := fs.String("controlplane", os.Getenv("MARQUEE_CONTROLPLANE_URL"), "the control plane's base URL (env MARQUEE_CONTROLPLANE_URL)")
+	nodeKey := fs.String("node-key", os.Getenv("MARQUEE_NODE_KEY"), "the platform's node enrollment key (env MARQUEE_NODE_KEY)")
+	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "the queue's Redis (env REDIS_URL)")
+	objectsDir := fs.String("objects-dir", os.Getenv("MARQUEE_OBJECTS_DIR"), "a shared object folder, when not using S3 (env MARQUEE_OBJECTS_DIR)")
+	name := fs.String("name", "", "the node's name (default: the host name)")
+	concurrency := fs.Int("concurrency", 0, "jobs at once (default: one per 4 cores)")
+	logLevel := fs.String("log-level", env("MARQUEE_LOG_LEVEL", "info"), "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c := config{logLevel: *logLevel}
+	log, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if *cpURL == "" || *nodeKey == "" || *redisURL == "" {
+		return errors.New("worker needs --controlplane, --node-key and --redis-url (or their environment variables)")
+	}
+	rd, err := queue.Connect(*redisURL)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	objs, err := objectStore(ctx, *objectsDir)
+	if err != nil {
+		return err
+	}
+	w, err := worker.New(ctx, worker.Config{ControlPlane: *cpURL, NodeKey: *nodeKey, Name: *name, Redis: rd.ClientOpt(), Objects: objs, Concurrency: *concurrency, Log: log})
+	if err != nil {
+		return err
+	}
+	log.Info("worker enrolled", "node", w.NodeID())
+	return w.Run(ctx)
+}
+
+// objectStore is S3 when MARQUEE_S3_BUCKET is set, else the folder dir.
+func objectStore(ctx context.Context, dir string) (objects.Store, error) {
+	if cfg, ok := s3FromEnv(); ok {
+		return objects.NewS3(ctx, cfg)
+	}
+	if dir == "" {
+		return nil, errors.New("set MARQUEE_S3_BUCKET (and MARQUEE_S3_ENDPOINT, _REGION, _ACCESS_KEY, _SECRET_KEY) or --objects-dir")
+	}
+	return objects.NewLocal(dir)
+}
+
+func s3FromEnv() (objects.S3Config, bool) {
+	bucket := os.Getenv("MARQUEE_S3_BUCKET")
+	if bucket == "" {
+		return objects.S3Config{}, false
+	}
+	return objects.S3Config{
+		Endpoint: os.Getenv("MARQUEE_S3_ENDPOINT"), Region: os.Getenv("MARQUEE_S3_REGION"), Bucket: bucket,
+		AccessKey: os.Getenv("MARQUEE_S3_ACCESS_KEY"), SecretKey: os.Getenv("MARQUEE_S3_SECRET_KEY"),
+		PathStyle: os.Getenv("MARQUEE_S3_PATH_STYLE") == "true", Prefix: os.Getenv("MARQUEE_S3_PREFIX"),
+	}, true
 }
 
 func openDB(ctx context.Context, c config) (*db.DB, error) {

@@ -347,7 +347,10 @@ func (s *Store) Finish(ctx context.Context, tenant string, r wire.JobResult, now
 			// The same attempt reporting again (its first reply was lost).
 		case r.Error != nil && r.Error.Retryable && j.Attempts < assets.MaxAttempts:
 			err = tx.Model(&jobRow{}).Where("tenant_id = ? AND id = ?", tenant, r.JobID).
-				Updates(map[string]any{"state": assets.JobPending, "attempt": nil, "lease_until": nil, "node_id": nil, "error_code": r.Error.Code}).Error
+				Updates(map[string]any{"state": assets.JobPending, "attempt": nil, "lease_until": nil, "node_id": nil, "error_code": r.Error.Code,
+					// A new generation, so the retry's task id cannot collide
+					// with the reporting task, which is still active.
+					"generation": gorm.Expr("generation + 1")}).Error
 		case r.Error != nil:
 			err = s.finalFailure(tx, j, r.Error.Code, r.Error.Message, now)
 		default:

@@ -249,6 +249,9 @@ func (a *App) Objects() objects.Store { return a.objects }
 // NodeKey is the enrollment key worker nodes present, as they send it.
 func (a *App) NodeKey() string { return hex.EncodeToString(a.nodeKey) }
 
+// RedisAddr is the queue's Redis address (host:port), for worker processes.
+func (a *App) RedisAddr() string { return a.redis.Addr() }
+
 // RedisOpt is the queue's Redis, for an in-process worker.
 func (a *App) RedisOpt() asynq.RedisConnOpt { return a.redis.ClientOpt() }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,10 +24,13 @@ import (
 
 // Server is a running control plane.
 type Server struct {
-	URL    string
-	App    *controlplane.App
-	Client *http.Client
-	n      atomic.Int64
+	URL string
+	// DataDir holds its embedded database, objects (DataDir/objects) and
+	// keys.
+	DataDir string
+	App     *controlplane.App
+	Client  *http.Client
+	n       atomic.Int64
 }
 
 // Options adjust the server.
@@ -35,6 +39,13 @@ type Options struct {
 	APIKeyRequestsPerMinute int
 	Resolver                tenants.TXTResolver
 	SessionTTL              time.Duration
+	// QueuedLease and RelayInterval tune the outbox relay; WebhookAllow lets
+	// webhooks reach receivers on loopback.
+	QueuedLease   time.Duration
+	RelayInterval time.Duration
+	WebhookAllow  []netip.Prefix
+	// WebhookBackoff shortens webhook retries.
+	WebhookBackoff func(n int) time.Duration
 }
 
 // Each runs fn against a server on PostgreSQL and one on SQLite.
@@ -62,6 +73,11 @@ func Start(t testing.TB, opts Options) *Server {
 		SessionTTL:              opts.SessionTTL,
 		APIKeyRequestsPerMinute: opts.APIKeyRequestsPerMinute,
 		Resolver:                opts.Resolver,
+		QueuedLease:             opts.QueuedLease,
+		RelayInterval:           opts.RelayInterval,
+		WebhookAllowCIDRs:       opts.WebhookAllow,
+		WebhookPollInterval:     100 * time.Millisecond,
+		WebhookBackoff:          opts.WebhookBackoff,
 	}
 	if opts.Postgres {
 		cfg.DatabaseURL = dbtest.NewPostgresDatabase(t)
@@ -80,7 +96,7 @@ func Start(t testing.TB, opts Options) *Server {
 			t.Logf("cptest: serve: %v", err)
 		}
 	})
-	return &Server{URL: app.URL(), App: app, Client: &http.Client{Timeout: 30 * time.Second}}
+	return &Server{URL: app.URL(), DataDir: cfg.DataDir, App: app, Client: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // Response is a decoded API response.

@@ -31,7 +31,7 @@ import (
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
 // clip makes a test source with ffmpeg: testsrc2 video and a sine tone.
-func clip(t *testing.T, dir, name, size string, seconds int) string {
+func clip(t testing.TB, dir, name, size string, seconds int) string {
 	t.Helper()
 	out := filepath.Join(dir, name)
 	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size="+size+":rate=30",
@@ -44,14 +44,14 @@ func clip(t *testing.T, dir, name, size string, seconds int) string {
 }
 
 // mediaServer serves dir on loopback, as a customer's origin would.
-func mediaServer(t *testing.T, dir string) string {
+func mediaServer(t testing.TB, dir string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
-func startWorker(t *testing.T, s *cptest.Server, name string) context.CancelFunc {
+func startWorker(t testing.TB, s *cptest.Server, name string) context.CancelFunc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w, err := worker.New(ctx, worker.Config{

@@ -197,6 +197,15 @@ func TestURLIngestToPlayback(t *testing.T) {
 		t.Fatalf("webhook events %v, want one asset.ready and one asset.errored", types)
 	}
 
+	// Deleting the asset removes its files: the origin serves nothing more.
+	s.Must(t, 204, cptest.Request{Method: "DELETE", Path: "/v1/assets/" + good, Token: acct.Token})
+	if code, _ := get(t, s.URL+"/stream/"+good+"/480p/seg-1.m4s"); code != 404 {
+		t.Errorf("segment after delete: %d, want 404", code)
+	}
+	if left, err := s.App.Objects().List(context.Background(), "tenants/"+acct.TenantID+"/assets/"+good+"/"); err != nil || len(left) != 0 {
+		t.Errorf("objects left after delete: %d (%v)", len(left), err)
+	}
+
 	// Usage: one transcode_seconds event per rung and one stored_bytes.
 	var n int64
 	err := s.App.DB().System(context.Background(), func(tx *db.Tx) error {

@@ -87,6 +87,13 @@ type Job struct {
 // TaskID is the asynq task id of the job's current generation.
 func (j Job) TaskID() string { return fmt.Sprintf("%s.%d", j.ID, j.Generation) }
 
+// RetryBackoff is how long a job that failed retryably after n attempts
+// waits before it is dispatched again: 5 s, doubling, at most 5 min.
+func RetryBackoff(n int) time.Duration {
+	d := 5 * time.Second << max(0, min(n-1, 6))
+	return min(d, 5*time.Minute)
+}
+
 // MaxAttempts bounds retries of a job that keeps failing retryably (a
 // worker killed mid-transcode counts as one).
 const MaxAttempts = 5

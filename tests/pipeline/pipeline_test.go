@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/marquee-video/marquee/controlplane/cptest"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
 	"github.com/marquee-video/marquee/dataplane/fetch"
@@ -296,4 +298,53 @@ func buildBinary(t *testing.T) string {
 		t.Fatalf("go build: %v: %s", err, b)
 	}
 	return out
+}
+
+// TestRedisFlushedMidRun: Redis loses every queued task; the relay finds
+// the job's queued lease ended, enqueues it again from the outbox, and the
+// asset still becomes ready.
+func TestRedisFlushedMidRun(t *testing.T) {
+	s := cptest.Start(t, cptest.Options{Postgres: true, RelayInterval: 100 * time.Millisecond})
+	dir := t.TempDir()
+	clip(t, dir, "clip.mp4", "320x180", 3)
+	media := mediaServer(t, dir)
+	acct := s.Signup(t, "Flush Films")
+	id := s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/assets", Token: acct.Token, Body: map[string]string{"input": media + "/clip.mp4"}}).Str(t, "id")
+
+	state := func() string {
+		var st string
+		_ = s.App.DB().System(context.Background(), func(tx *db.Tx) error {
+			return tx.Raw("SELECT state FROM jobs WHERE asset_id = ?", id).Row().Scan(&st)
+		})
+		return st
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for state() != "queued" {
+		if time.Now().After(deadline) {
+			t.Fatalf("job never queued: %s", state())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rc := redis.NewClient(&redis.Options{Addr: s.App.RedisAddr()})
+	if err := rc.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = rc.Close()
+	// The queued lease is minutes in production; end it now.
+	if err := s.App.DB().System(context.Background(), func(tx *db.Tx) error {
+		return tx.Exec("UPDATE jobs SET lease_until = ? WHERE asset_id = ?", time.Now().Add(-time.Second), id).Error
+	}); err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, s, "after-flush")
+	if a := waitStatus(t, s, acct.Token, id, 2*time.Minute, "ready", "errored"); a["status"] != "ready" {
+		t.Fatalf("after the flush: %v", a)
+	}
+	var generation int
+	_ = s.App.DB().System(context.Background(), func(tx *db.Tx) error {
+		return tx.Raw("SELECT generation FROM jobs WHERE asset_id = ?", id).Row().Scan(&generation)
+	})
+	if generation != 1 {
+		t.Fatalf("generation %d, want 1: the job was enqueued again once", generation)
+	}
 }

@@ -221,16 +221,18 @@ func (s *Store) ReadyAsset(ctx context.Context, id string) (assets.Asset, error)
 // Dispatchable implements assets.Store.
 func (s *Store) Dispatchable(ctx context.Context, max int) ([]assets.Job, error) {
 	var rows []jobRow
+	now := time.Now().UTC()
 	err := s.db.System(ctx, func(tx *db.Tx) error {
 		return tx.Raw(`
 			SELECT j.* FROM jobs j
 			JOIN tenant_quotas q ON q.tenant_id = j.tenant_id
-			WHERE j.state = 'pending'
-			  AND j.id = (SELECT min(j2.id) FROM jobs j2 WHERE j2.tenant_id = j.tenant_id AND j2.state = 'pending')
+			WHERE j.state = 'pending' AND (j.lease_until IS NULL OR j.lease_until <= ?)
+			  AND j.id = (SELECT min(j2.id) FROM jobs j2 WHERE j2.tenant_id = j.tenant_id AND j2.state = 'pending'
+			              AND (j2.lease_until IS NULL OR j2.lease_until <= ?))
 			  AND (q.concurrent_jobs IS NULL OR q.concurrent_jobs > (
 			       SELECT count(*) FROM jobs j3 WHERE j3.tenant_id = j.tenant_id AND j3.state IN ('queued', 'running')))
 			ORDER BY j.id
-			LIMIT ?`, max).Scan(&rows).Error
+			LIMIT ?`, now, now, max).Scan(&rows).Error
 	})
 	out := make([]assets.Job, len(rows))
 	for i, r := range rows {
@@ -347,7 +349,9 @@ func (s *Store) Finish(ctx context.Context, tenant string, r wire.JobResult, now
 			// The same attempt reporting again (its first reply was lost).
 		case r.Error != nil && r.Error.Retryable && j.Attempts < assets.MaxAttempts:
 			err = tx.Model(&jobRow{}).Where("tenant_id = ? AND id = ?", tenant, r.JobID).
-				Updates(map[string]any{"state": assets.JobPending, "attempt": nil, "lease_until": nil, "node_id": nil, "error_code": r.Error.Code,
+				// A pending job's lease_until is the time before which it is
+				// not dispatched: the retry's backoff.
+				Updates(map[string]any{"state": assets.JobPending, "attempt": nil, "lease_until": now.Add(assets.RetryBackoff(j.Attempts)), "node_id": nil, "error_code": r.Error.Code,
 					// A new generation, so the retry's task id cannot collide
 					// with the reporting task, which is still active.
 					"generation": gorm.Expr("generation + 1")}).Error

@@ -178,6 +178,18 @@ func TestPermanentFailureErrorsTheAsset(t *testing.T) {
 		if got, err := s.Finish(ctx, ten, wire.JobResult{JobID: j.ID, Attempt: "att1", Error: &wire.JobError{Code: "unreachable", Retryable: true}}, now); err != nil || got.Status != assets.StatusProcessing {
 			t.Fatalf("retryable: %+v %v", got, err)
 		}
+		// The retry waits out its backoff before it is dispatched again.
+		if js, _ := s.Dispatchable(ctx, 10); len(js) != 0 {
+			t.Fatalf("a job in backoff was dispatchable: %v", js)
+		}
+		if err := d.System(ctx, func(tx *db.Tx) error {
+			return tx.Exec("UPDATE jobs SET lease_until = ? WHERE id = ?", now.Add(-time.Second), j.ID).Error
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if js, _ := s.Dispatchable(ctx, 10); len(js) != 1 || js[0].Generation != 1 {
+			t.Fatalf("after the backoff: %+v", js)
+		}
 		if _, err := s.Start(ctx, ten, j.ID, "att2", "n", now.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}

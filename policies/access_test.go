@@ -4,38 +4,13 @@ import (
 	"context"
 	_ "embed"
 	"testing"
-
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/tester"
 )
 
 //go:embed access_test.rego
 var accessTestModule string
 
 func TestAccessRego(t *testing.T) {
-	ctx := context.Background()
-	modules := map[string]*ast.Module{}
-	for file, src := range map[string]string{accessModuleFile: accessModule, "policies/access_test.rego": accessTestModule} {
-		m, err := ast.ParseModuleWithOpts(file, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		modules[file] = m
-	}
-	ch, err := tester.NewRunner().SetModules(modules).RaiseBuiltinErrors(true).RunTests(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := 0
-	for r := range ch {
-		ran++
-		if r.Error != nil || r.Fail {
-			t.Errorf("%s %s: error %v failed at %v", r.Name, r.Location, r.Error, r.FailedAt)
-		}
-	}
-	if ran < 6 {
-		t.Fatalf("ran %d rego tests, want 6", ran)
-	}
+	runRegoTests(t, map[string]string{accessModuleFile: accessModule, "policies/access_test.rego": accessTestModule}, 6)
 }
 
 func TestAccessDecide(t *testing.T) {

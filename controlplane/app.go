@@ -6,7 +6,9 @@ package controlplane
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ import (
 	"github.com/marquee-video/marquee/controlplane/assets"
 	assetstore "github.com/marquee-video/marquee/controlplane/assets/sqlstore"
 	"github.com/marquee-video/marquee/controlplane/nodes"
+	"github.com/marquee-video/marquee/controlplane/uploads"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
 	hookstore "github.com/marquee-video/marquee/controlplane/webhooks/sqlstore"
 	"github.com/marquee-video/marquee/internal/db"
@@ -70,6 +73,9 @@ type Config struct {
 	// RelayInterval and QueuedLease tune the outbox relay (zero: defaults).
 	RelayInterval time.Duration
 	QueuedLease   time.Duration
+	// UploadMaxBytes is the largest direct upload (zero: 50 GiB); partial
+	// uploads are kept under DataDir/uploads.
+	UploadMaxBytes int64
 	// WebhookAllowCIDRs lets webhooks reach these otherwise forbidden
 	// (private, loopback) addresses; WebhookPollInterval and WebhookBackoff
 	// tune delivery (zero: defaults).
@@ -191,8 +197,15 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	ups, err := uploads.NewService(uploads.Config{
+		Dir: filepath.Join(cfg.DataDir, "uploads"), Objects: objs, Assets: a.assets, Quotas: quotas,
+		Storage: a.storageQuota, Key: derivedKey(secret, "uploads"), MaxSize: cfg.UploadMaxBytes, Log: cfg.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.server, err = api.New(api.Config{
-		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks,
+		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),
@@ -235,6 +248,24 @@ func secretFile(dir, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return key, nil
+}
+
+// derivedKey is a key for one purpose derived from a shared secret, so that
+// a token of one kind can never pass for another.
+func derivedKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("marquee key\x00" + purpose))
+	return m.Sum(nil)
+}
+
+// storageQuota is a tenant's storage_bytes limit and use, read as the tenant
+// itself (uploads are checked where no principal is at hand).
+func (a *App) storageQuota(ctx context.Context, tenant string) (*int64, int64, error) {
+	r, err := a.tenants.Quotas(ctx, tenants.Tenant{ID: tenant}, tenant)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.Limits[tenants.ResStorageBytes], r.Usage[tenants.ResStorageBytes], nil
 }
 
 // URL is the base URL the App answers on.

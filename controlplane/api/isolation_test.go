@@ -23,11 +23,12 @@ import (
 type tree struct {
 	rootID, opsToken                       string
 	ids, keys, keyIDs, doms, assets, hooks map[string]string
+	uploads                                map[string]string
 }
 
 func buildTree(t *testing.T, s *cptest.Server) tree {
 	t.Helper()
-	tr := tree{ids: map[string]string{}, keys: map[string]string{}, keyIDs: map[string]string{}, doms: map[string]string{}, assets: map[string]string{}, hooks: map[string]string{}}
+	tr := tree{ids: map[string]string{}, keys: map[string]string{}, keyIDs: map[string]string{}, doms: map[string]string{}, assets: map[string]string{}, hooks: map[string]string{}, uploads: map[string]string{}}
 	tr.opsToken, tr.rootID = s.PlatformOwner(t, "owner")
 	tr.ids["root"] = tr.rootID
 	tr.ids["r1"] = s.CreateTenant(t, tr.opsToken, "", "Reseller One", "reseller")
@@ -42,6 +43,7 @@ func buildTree(t *testing.T, s *cptest.Server) tree {
 		s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/branding/domains", Token: tr.opsToken, Tenant: id, Body: map[string]string{"domain": tr.doms[name]}})
 		tr.hooks[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/webhook-endpoints", Token: tr.opsToken, Tenant: id, Body: map[string]any{"url": "https://hooks.example.com/" + name, "events": []string{"asset.ready"}}}).Str(t, "id")
 		tr.assets[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/assets", Token: tr.opsToken, Tenant: id, Body: map[string]string{"input": "https://media.example.com/" + name + ".mp4"}}).Str(t, "id")
+		tr.uploads[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/uploads", Token: tr.opsToken, Tenant: id, Body: map[string]int{"size": 1024}}).Str(t, "id")
 	}
 	return tr
 }
@@ -184,6 +186,8 @@ func fillParams(t *testing.T, r api.Route, tr tree, owner string) string {
 			v = tr.assets[owner]
 		case api.ParamWebhookEndpoint:
 			v = tr.hooks[owner]
+		case api.ParamUpload:
+			v = tr.uploads[owner]
 		default:
 			t.Fatalf("route %s %s: parameter %s of kind %q has no isolation fixture; add one", r.Method, r.Path, name, kind)
 		}

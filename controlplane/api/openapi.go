@@ -242,7 +242,17 @@ func schemaDefs() map[string]any {
 			"attempt_log": map[string]any{"type": "array", "items": obj([]string{"n", "at", "duration_ms"}, map[string]any{"n": integer, "at": timeStr, "status_code": integer, "error": str, "duration_ms": integer})},
 		}),
 		"WebhookDeliveryList": obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("WebhookDelivery")}, "next_cursor": strOrNull}),
-		"CreateAssetRequest":  obj([]string{"input"}, map[string]any{"input": map[string]any{"type": "string", "format": "uri"}}),
+		"CreateUploadRequest": map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
+			"size": map[string]any{"type": "integer", "minimum": 1, "description": "the exact Upload-Length the tus client will declare; checked against the storage quota now"},
+		}},
+		"CreatedUpload": obj([]string{"id", "url", "expires_at"}, map[string]any{
+			"id": str, "url": map[string]any{"type": "string", "format": "uri", "description": "the tus endpoint: POST to create (Upload-Length), then HEAD and PATCH; the token in it is the credential"}, "expires_at": timeStr,
+		}),
+		"Upload": obj([]string{"id", "status", "offset", "size", "expires_at", "created_at"}, map[string]any{
+			"id": str, "status": map[string]any{"type": "string", "enum": []string{"waiting", "asset_created"}}, "asset_id": str,
+			"offset": integer, "size": map[string]any{"type": []string{"integer", "null"}}, "expires_at": timeStr, "created_at": timeStr,
+		}),
+		"CreateAssetRequest": obj([]string{"input"}, map[string]any{"input": map[string]any{"type": "string", "format": "uri"}}),
 		"Asset": obj([]string{"id", "status", "progress", "duration", "renditions", "playback", "error", "created_at"}, map[string]any{
 			"id": str, "status": map[string]any{"type": "string", "enum": []string{"waiting", "processing", "ready", "errored"}},
 			"progress": map[string]any{"type": "number", "minimum": 0, "maximum": 100}, "duration": map[string]any{"type": []string{"number", "null"}},

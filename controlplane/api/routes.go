@@ -63,7 +63,7 @@ func (s *Server) routes() []Route {
 func (s *Server) mediaRoutes() []Route {
 	assetParam := map[string]string{"id": ParamAsset}
 	jobParams := map[string]string{"tenant": ParamTenant, "job": ParamJob}
-	return []Route{
+	rs := []Route{
 		{Method: "POST", Path: "/v1/assets", Summary: "Create an asset from a source URL", Object: "asset", Action: "write", Request: "CreateAssetRequest", Response: "Asset", Status: 201, Idempotent: true, Handler: s.createAsset},
 		{Method: "GET", Path: "/v1/assets", Summary: "List assets", Object: "asset", Action: "read", Query: []string{"limit", "cursor"}, Response: "AssetList", Status: 200, Handler: s.listAssets},
 		{Method: "GET", Path: "/v1/assets/:id", Summary: "An asset, its renditions and playback URLs", Object: "asset", Action: "read", Params: assetParam, Response: "Asset", Status: 200, Handler: s.getAsset},
@@ -81,6 +81,18 @@ func (s *Server) mediaRoutes() []Route {
 		{Method: "POST", Path: "/internal/v1/jobs/:tenant/:job/progress", Summary: "Report an attempt's progress (extends its lease)", Node: true, Params: jobParams, Request: "JobProgress", Status: 204, Handler: s.jobProgress},
 		{Method: "POST", Path: "/internal/v1/jobs/:tenant/:job/finish", Summary: "Report an attempt's result", Node: true, Params: jobParams, Request: "JobResult", Response: "Asset", Status: 200, Handler: s.finishJob},
 	}
+	if s.cfg.Uploads != nil {
+		uploadParam := map[string]string{"id": ParamUpload}
+		tokenParam := map[string]string{"token": ParamUploadToken}
+		rs = append(rs, []Route{
+			{Method: "POST", Path: "/v1/uploads", Summary: "Reserve a direct upload; send its bytes to url with a tus client", Object: "asset", Action: "write", Request: "CreateUploadRequest", Response: "CreatedUpload", Status: 201, Idempotent: true, Handler: s.createUpload},
+			{Method: "GET", Path: "/v1/uploads/:id", Summary: "An upload's progress and, once complete, its asset", Object: "asset", Action: "read", Params: uploadParam, Response: "Upload", Status: 200, Handler: s.getUpload},
+			{Method: "POST", Path: "/v1/uploads/tus/:token", Summary: "tus creation (Upload-Length, Tus-Resumable: 1.0.0); the token in the path is the credential", Params: tokenParam, Status: 201, Handler: s.tusUpload},
+			{Method: "GET", Path: "/v1/uploads/tus/:token", Summary: "tus offset (HEAD, as clients resume; GET answers the same): Upload-Offset and Upload-Length headers", Params: tokenParam, Status: 200, Handler: s.tusUpload},
+			{Method: "PATCH", Path: "/v1/uploads/tus/:token", Summary: "tus chunk (application/offset+octet-stream at Upload-Offset, at most 1 MiB); the last one answers once the asset exists (Marquee-Asset-Id)", Params: tokenParam, Status: 204, Handler: s.tusUpload},
+		}...)
+	}
+	return rs
 }
 
 func (s *Server) foundationRoutes() []Route {

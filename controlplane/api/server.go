@@ -31,6 +31,7 @@ import (
 
 	"github.com/marquee-video/marquee/controlplane/assets"
 	"github.com/marquee-video/marquee/controlplane/nodes"
+	"github.com/marquee-video/marquee/controlplane/uploads"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
 	"github.com/marquee-video/marquee/internal/errs"
 	"github.com/marquee-video/marquee/policies"
@@ -63,6 +64,9 @@ type Config struct {
 	Nodes    *nodes.Registry
 	Media    ObjectReader
 	Webhooks *webhooks.Service
+	// Uploads serves direct, resumable (tus) uploads; without it the upload
+	// routes are not registered.
+	Uploads *uploads.Service
 }
 
 // Server is the HTTP API.
@@ -119,6 +123,11 @@ func New(cfg Config) (*Server, error) {
 		}
 		handlers = append(handlers, r.Handler)
 		s.app.Add(r.Method, r.Path, handlers...)
+		if r.Method == fiber.MethodGet {
+			// As fiber's Get does, and as tus clients need (they resume
+			// with HEAD): every GET also answers HEAD.
+			s.app.Add(fiber.MethodHead, r.Path, handlers...)
+		}
 	}
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	doc, err := buildOpenAPI(routes)

@@ -46,6 +46,8 @@ type Options struct {
 	WebhookAllow  []netip.Prefix
 	// WebhookBackoff shortens webhook retries.
 	WebhookBackoff func(n int) time.Duration
+	// UploadMaxBytes lowers the hard maximum of a direct upload.
+	UploadMaxBytes int64
 }
 
 // Each runs fn against a server on PostgreSQL and one on SQLite.
@@ -78,6 +80,7 @@ func Start(t testing.TB, opts Options) *Server {
 		WebhookAllowCIDRs:       opts.WebhookAllow,
 		WebhookPollInterval:     100 * time.Millisecond,
 		WebhookBackoff:          opts.WebhookBackoff,
+		UploadMaxBytes:          opts.UploadMaxBytes,
 	}
 	if opts.Postgres {
 		cfg.DatabaseURL = dbtest.NewPostgresDatabase(t)

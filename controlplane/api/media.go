@@ -1,7 +1,11 @@
 package api
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -271,4 +275,77 @@ func (s *Server) listWebhookDeliveries(c *fiber.Ctx) error {
 		next = tenants.Cursor(ds[len(ds)-1].ID)
 	}
 	return c.JSON(list(ds, next))
+}
+
+func (s *Server) getEncodingProfile(c *fiber.Ctx) error {
+	p, err := s.cfg.Assets.EncodingProfile(c.UserContext(), acting(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) putEncodingProfile(c *fiber.Ctx) error {
+	var in assets.EncodingProfile
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	p, err := s.cfg.Assets.SetEncodingProfile(c.UserContext(), acting(c).ID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+// assetEvents streams an asset's state as server-sent events: one "asset"
+// event now and one at each change, until it is ready or errored (then the
+// stream ends) or 30 minutes pass. A comment every 15 s keeps proxies from
+// closing an idle stream.
+func (s *Server) assetEvents(c *fiber.Ctx) error {
+	tenant, id := acting(c).ID, c.Params("id")
+	first, err := s.cfg.Assets.Asset(c.UserContext(), tenant, id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set("X-Accel-Buffering", "no")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		var last []byte
+		lastWrite := time.Now()
+		a := first
+		for {
+			b, _ := json.Marshal(view(a))
+			if !bytes.Equal(b, last) {
+				if _, err := fmt.Fprintf(w, "event: asset\ndata: %s\n\n", b); err != nil {
+					return
+				}
+				last, lastWrite = b, time.Now()
+			} else if time.Since(lastWrite) > 15*time.Second {
+				if _, err := w.WriteString(": keep-alive\n\n"); err != nil {
+					return
+				}
+				lastWrite = time.Now()
+			}
+			if err := w.Flush(); err != nil {
+				return // the client went away
+			}
+			if a.Status == assets.StatusReady || a.Status == assets.StatusErrored {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			next, err := s.cfg.Assets.Asset(ctx, tenant, id)
+			if err != nil {
+				return
+			}
+			a = next
+		}
+	})
+	return nil
 }

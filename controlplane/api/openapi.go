@@ -63,7 +63,7 @@ func buildOpenAPI(routes []Route) ([]byte, error) {
 			}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(r.Request)}}}
 		}
-		if r.Response != "" && r.Response != "binary" {
+		if r.Response != "" && r.Response != "binary" && r.Response != "sse" {
 			if _, ok := schemas[r.Response]; !ok {
 				return nil, fmt.Errorf("openapi: route %s %s names unknown schema %q", r.Method, r.Path, r.Response)
 			}
@@ -141,6 +141,8 @@ func responses(r Route) map[string]any {
 	case "":
 	case "binary":
 		ok["content"] = map[string]any{"image/*": binary()}
+	case "sse":
+		ok["content"] = map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string", "description": "\"asset\" events whose data is an Asset"}}}
 	default:
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": ref(r.Response)}}
 	}
@@ -251,6 +253,13 @@ func schemaDefs() map[string]any {
 		"Upload": obj([]string{"id", "status", "offset", "size", "expires_at", "created_at"}, map[string]any{
 			"id": str, "status": map[string]any{"type": "string", "enum": []string{"waiting", "asset_created"}}, "asset_id": str,
 			"offset": integer, "size": map[string]any{"type": []string{"integer", "null"}}, "expires_at": timeStr, "created_at": timeStr,
+		}),
+		"EncodingProfile": obj([]string{"ladder"}, map[string]any{
+			"ladder": map[string]any{"type": "array", "minItems": 1, "maxItems": 8, "items": obj([]string{"name", "height", "video_bitrate", "codec"}, map[string]any{
+				"name": str, "width": integer, "height": integer, "video_bitrate": integer,
+				"codec": map[string]any{"type": "string", "enum": []string{"h264", "hevc", "av1"}},
+			})},
+			"default": map[string]any{"type": "boolean"},
 		}),
 		"CreateAssetRequest": obj([]string{"input"}, map[string]any{"input": map[string]any{"type": "string", "format": "uri"}}),
 		"Asset": obj([]string{"id", "status", "progress", "duration", "renditions", "playback", "error", "created_at"}, map[string]any{

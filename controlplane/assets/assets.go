@@ -12,6 +12,7 @@ package assets
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/marquee-video/marquee/internal/db"
@@ -110,6 +111,10 @@ type Store interface {
 	// DeleteAsset removes the asset and its jobs and returns it, so its
 	// objects can be removed.
 	DeleteAsset(ctx context.Context, tenant, id string) (Asset, error)
+	// Ladder is the tenant's encoding profile; ok is false when it has none.
+	Ladder(ctx context.Context, tenant string) (ladder []wire.Rung, ok bool, err error)
+	// SetLadder replaces the tenant's encoding profile.
+	SetLadder(ctx context.Context, tenant string, ladder []wire.Rung) error
 	// ReadyAsset finds a ready asset by id across tenants, for the public
 	// playback origin (asset ids are unguessable and globally unique).
 	ReadyAsset(ctx context.Context, id string) (Asset, error)
@@ -158,6 +163,40 @@ type Admit func(ctx context.Context, resource string, limit *int64, used, reques
 // CreateInput asks for an asset from a remote URL.
 type CreateInput struct {
 	Input string `json:"input"`
+}
+
+// EncodingProfile is a tenant's ladder for new assets.
+type EncodingProfile struct {
+	Ladder  []wire.Rung `json:"ladder"`
+	Default bool        `json:"default"`
+}
+
+var rungNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,15}$`)
+
+// Validate checks a ladder: 1 to 8 rungs with unique names, sane sizes,
+// bitrates and codecs.
+func (p EncodingProfile) Validate() error {
+	if len(p.Ladder) == 0 || len(p.Ladder) > 8 {
+		return errs.Field("ladder", "a ladder has 1 to 8 rungs")
+	}
+	seen := map[string]bool{}
+	for i, r := range p.Ladder {
+		field := fmt.Sprintf("ladder[%d]", i)
+		switch {
+		case !rungNameRE.MatchString(r.Name) || seen[r.Name]:
+			return errs.Field(field+".name", "rung names are unique, lower-case letters, digits, - or _, up to 16 characters")
+		case r.Height < 144 || r.Height > 2160 || r.Height%2 != 0:
+			return errs.Field(field+".height", "height is an even number from 144 to 2160 (the short side of the picture)")
+		case r.Width != 0 && (r.Width < 144 || r.Width > 7680 || r.Width%2 != 0):
+			return errs.Field(field+".width", "width is 0 (from the source's aspect) or an even number up to 7680")
+		case r.VideoBitrate < 100_000 || r.VideoBitrate > 60_000_000:
+			return errs.Field(field+".video_bitrate", "video_bitrate is from 100000 to 60000000 bits per second")
+		case r.Codec != "h264" && r.Codec != "hevc" && r.Codec != "av1":
+			return errs.Field(field+".codec", "codec is h264, hevc or av1")
+		}
+		seen[r.Name] = true
+	}
+	return nil
 }
 
 // errors

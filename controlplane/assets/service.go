@@ -100,13 +100,40 @@ func (s *Service) CreateFromUpload(ctx context.Context, tenant, sourceKey string
 	return s.create(ctx, tenant, sourceKey, "", size)
 }
 
+// EncodingProfile is the ladder the tenant's new assets get.
+func (s *Service) EncodingProfile(ctx context.Context, tenant string) (EncodingProfile, error) {
+	ladder, ok, err := s.cfg.Store.Ladder(ctx, tenant)
+	if err != nil {
+		return EncodingProfile{}, err
+	}
+	if !ok {
+		return EncodingProfile{Ladder: s.cfg.Ladder, Default: true}, nil
+	}
+	return EncodingProfile{Ladder: ladder}, nil
+}
+
+// SetEncodingProfile replaces the tenant's ladder for new assets.
+func (s *Service) SetEncodingProfile(ctx context.Context, tenant string, p EncodingProfile) (EncodingProfile, error) {
+	if err := p.Validate(); err != nil {
+		return EncodingProfile{}, err
+	}
+	if err := s.cfg.Store.SetLadder(ctx, tenant, p.Ladder); err != nil {
+		return EncodingProfile{}, err
+	}
+	return EncodingProfile{Ladder: p.Ladder}, nil
+}
+
 func (s *Service) create(ctx context.Context, tenant, sourceKey, sourceURL string, size int64) (Asset, error) {
+	profile, err := s.EncodingProfile(ctx, tenant)
+	if err != nil {
+		return Asset{}, err
+	}
 	now := s.now()
 	a := Asset{ID: ids.New(ids.Asset), TenantID: tenant, Status: StatusWaiting, SourceKey: sourceKey, SourceURL: sourceURL, SourceBytes: size, CreatedAt: now, UpdatedAt: now}
 	j := Job{
 		ID: ids.New(ids.Job), TenantID: tenant, AssetID: a.ID, Kind: wire.TaskTranscode, Queue: wire.QueueCPU, CreatedAt: now,
 		Payload: wire.TranscodeTask{
-			TenantID: tenant, AssetID: a.ID, SourceKey: sourceKey, SourceURL: sourceURL, Ladder: s.cfg.Ladder,
+			TenantID: tenant, AssetID: a.ID, SourceKey: sourceKey, SourceURL: sourceURL, Ladder: profile.Ladder,
 			SegmentSeconds: s.cfg.SegmentSeconds, OutputPrefix: Prefix(tenant, a.ID), TimeLimit: s.cfg.JobTimeLimit,
 		},
 	}

@@ -348,3 +348,64 @@ func TestRedisFlushedMidRun(t *testing.T) {
 		t.Fatalf("generation %d, want 1: the job was enqueued again once", generation)
 	}
 }
+
+// TestEncodingProfileAndProgressEvents: a tenant's own ladder is what its
+// new assets get, and the asset's server-sent events report progress until
+// ready, then the stream ends.
+func TestEncodingProfileAndProgressEvents(t *testing.T) {
+	s := cptest.Start(t, cptest.Options{RelayInterval: 100 * time.Millisecond})
+	startWorker(t, s, "w1")
+	dir := t.TempDir()
+	clip(t, dir, "clip.mp4", "640x360", 4)
+	media := mediaServer(t, dir)
+	acct := s.Signup(t, "Profile Films")
+
+	bad := s.Do(t, cptest.Request{Method: "PUT", Path: "/v1/encoding-profile", Token: acct.Token, Body: map[string]any{"ladder": []map[string]any{{"name": "x", "height": 361, "video_bitrate": 500000, "codec": "h264"}}}})
+	if bad.Status != 400 || bad.Str(t, "field") != "ladder[0].height" {
+		t.Fatalf("odd height: %d %s", bad.Status, bad.Body)
+	}
+	if p := s.Must(t, 200, cptest.Request{Method: "GET", Path: "/v1/encoding-profile", Token: acct.Token}).JSON(t); p["default"] != true {
+		t.Fatalf("profile before setting one: %v", p)
+	}
+	s.Must(t, 200, cptest.Request{Method: "PUT", Path: "/v1/encoding-profile", Token: acct.Token, Body: map[string]any{"ladder": []map[string]any{
+		{"name": "small", "height": 288, "video_bitrate": 600000, "codec": "h264"},
+		{"name": "tiny", "height": 144, "video_bitrate": 200000, "codec": "h264"},
+	}}})
+	id := s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/assets", Token: acct.Token, Body: map[string]string{"input": media + "/clip.mp4"}}).Str(t, "id")
+
+	req, _ := http.NewRequest("GET", s.URL+"/v1/assets/"+id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+acct.Token)
+	res, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(res.Body) // ends when the asset is ready
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	var last map[string]any
+	for _, line := range strings.Split(string(body), "\n") {
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			last = nil
+			if err := json.Unmarshal([]byte(data), &last); err != nil {
+				t.Fatalf("event data: %v: %s", err, data)
+			}
+			statuses = append(statuses, last["status"].(string))
+		}
+	}
+	if len(statuses) < 2 || statuses[len(statuses)-1] != "ready" {
+		t.Fatalf("event statuses %v, want a progression ending in ready", statuses)
+	}
+	var names []string
+	for _, r := range last["renditions"].([]any) {
+		names = append(names, r.(map[string]any)["name"].(string))
+	}
+	if fmt.Sprint(names) != "[small tiny]" {
+		t.Fatalf("renditions %v, want the tenant's profile [small tiny]", names)
+	}
+}

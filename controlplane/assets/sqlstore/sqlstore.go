@@ -206,6 +206,43 @@ func (s *Store) DeleteAsset(ctx context.Context, tenant, id string) (assets.Asse
 	return r.domain(), db.Translate(err)
 }
 
+type profileRow struct {
+	TenantID  string `gorm:"primaryKey"`
+	Ladder    string
+	UpdatedAt time.Time
+}
+
+func (profileRow) TableName() string { return "encoding_profiles" }
+
+// Ladder implements assets.Store.
+func (s *Store) Ladder(ctx context.Context, tenant string) ([]wire.Rung, bool, error) {
+	var r profileRow
+	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error { return tx.Where("tenant_id = ?", tenant).Take(&r).Error })
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, db.Translate(err)
+	}
+	var ladder []wire.Rung
+	if err := json.Unmarshal([]byte(r.Ladder), &ladder); err != nil {
+		return nil, false, err
+	}
+	return ladder, true, nil
+}
+
+// SetLadder implements assets.Store.
+func (s *Store) SetLadder(ctx context.Context, tenant string, ladder []wire.Rung) error {
+	b, err := json.Marshal(ladder)
+	if err != nil {
+		return err
+	}
+	return db.Translate(s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
+		row := profileRow{TenantID: tenant, Ladder: string(b), UpdatedAt: time.Now().UTC()}
+		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "tenant_id"}}, DoUpdates: clause.AssignmentColumns([]string{"ladder", "updated_at"})}).Create(&row).Error
+	}))
+}
+
 // ReadyAsset implements assets.Store.
 func (s *Store) ReadyAsset(ctx context.Context, id string) (assets.Asset, error) {
 	var r assetRow

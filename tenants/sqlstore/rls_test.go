@@ -95,6 +95,7 @@ func TestRowLevelSecurity(t *testing.T) {
 				"INSERT INTO webhook_endpoints (tenant_id, id, url, events, secret, created_at) VALUES (?, 'whe_1', 'https://example.com/hook', '[]', 's', now())",
 				"INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_type, payload, status, next_attempt_at, created_at) VALUES (?, 'whd_1', 'whe_1', 'asset.ready', '{}', 'pending', now(), now())",
 				"INSERT INTO webhook_attempts (tenant_id, delivery_id, n, at, duration_ms) VALUES (?, 'whd_1', 1, now(), 3)",
+				"INSERT INTO encoding_profiles (tenant_id, ladder, updated_at) VALUES (?, '[]', now())",
 			} {
 				if err := tx.Exec(q, ten.ID).Error; err != nil {
 					return err

@@ -52,13 +52,21 @@ func TestModuleImportsResolve(t *testing.T) {
 	}
 }
 
-// TestE2ETestIDsExist checks that every data-testid the browser test uses is
+// TestE2ETestIDsExist checks that every data-testid the browser tests use is
 // written somewhere in the portal's sources, so a renamed test id fails here,
 // cheaply, rather than as a timeout in Chromium.
 func TestE2ETestIDsExist(t *testing.T) {
-	e2e, err := os.ReadFile(filepath.Join("..", "tests", "e2e", "portal.test.mjs"))
-	if err != nil {
-		t.Fatalf("read e2e test: %v", err)
+	files, err := filepath.Glob(filepath.Join("..", "tests", "e2e", "*.test.mjs"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no e2e tests found under tests/e2e (%v)", err)
+	}
+	var e2e []byte
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatalf("read e2e test: %v", err)
+		}
+		e2e = append(e2e, src...)
 	}
 	used := map[string]bool{}
 	for _, re := range []*regexp.Regexp{
@@ -70,7 +78,7 @@ func TestE2ETestIDsExist(t *testing.T) {
 		}
 	}
 	if len(used) == 0 {
-		t.Fatal("found no test ids in tests/e2e/portal.test.mjs; has the way it selects elements changed?")
+		t.Fatal("found no test ids in tests/e2e/*.test.mjs; has the way it selects elements changed?")
 	}
 
 	// Test ids are written as string literals in the sources (testid: 'x',
@@ -99,6 +107,6 @@ func TestE2ETestIDsExist(t *testing.T) {
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		t.Errorf("tests/e2e/portal.test.mjs uses data-testid values the portal never sets: %s", strings.Join(missing, ", "))
+		t.Errorf("tests/e2e/*.test.mjs use data-testid values the portal never sets: %s", strings.Join(missing, ", "))
 	}
 }

@@ -10,14 +10,12 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { chromiumOptions, startServer } from './lib/server.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const account = {
   name: `Northwind TV ${run}`,
@@ -34,45 +32,6 @@ let browser;
 let page;
 let slug;
 const pageErrors = [];
-
-// --- server -----------------------------------------------------------------
-
-function startServer() {
-  const bin = resolve(here, process.env.MARQUEE_BIN || '../../bin/marquee');
-  return new Promise((resolveURL, reject) => {
-    const child = spawn(bin, ['dev', '--data-dir', dataDir, '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let found = false;
-    const timer = setTimeout(() => fail(new Error('no portal URL on stdout within 90s')), 90_000);
-    function fail(err) {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      err.message += `\n--- ${bin} output ---\n${out.slice(-4000)}`;
-      reject(err);
-    }
-    child.on('error', (err) => fail(err));
-    child.on('exit', (code, signal) => { if (!found) fail(new Error(`${bin} exited early (code ${code}, signal ${signal})`)); });
-    child.stderr.on('data', (d) => { out += d; });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = !found && out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) {
-        found = true;
-        clearTimeout(timer);
-        server = child;
-        resolveURL(m[0]);
-      }
-    });
-  });
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null) return;
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  const timeout = new Promise((r) => setTimeout(r, 10_000, 'timeout'));
-  if (await Promise.race([exited, timeout]) === 'timeout') server.kill('SIGKILL');
-}
 
 // --- helpers ----------------------------------------------------------------
 
@@ -122,16 +81,13 @@ before(async () => {
     baseURL = new URL(process.env.MARQUEE_URL).href;
   } else {
     dataDir = await mkdtemp(join(tmpdir(), 'marquee-e2e-data-'));
-    baseURL = await startServer();
+    server = await startServer({ dataDir });
+    baseURL = server.url;
   }
   console.log(`# server: ${baseURL}`);
 
   // launch() gives every run a fresh, throw-away user-data dir.
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await chromium.launch(chromiumOptions());
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, baseURL });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
@@ -140,7 +96,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await stopServer();
+  await server?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }, { timeout: 30_000 });
 

@@ -8,13 +8,29 @@ import * as dashboard from './pages/dashboard.js';
 import * as apiKeys from './pages/api-keys.js';
 import * as subTenants from './pages/tenants.js';
 import * as branding from './pages/branding.js';
+import * as videos from './pages/videos.js';
 
 const canHaveSubTenants = (t) => t?.kind === 'platform' || t?.kind === 'reseller';
+
+/** Routes with a parameter: a pattern and what it matches to. */
+const paramRoutes = [
+  { pattern: /^\/videos\/([^/]+)$/, keys: ['id'], title: 'Video', nav: 'videos', render: videos.renderDetail },
+];
+
+function matchRoute(path) {
+  if (routes[path]) return { route: routes[path], params: {} };
+  for (const r of paramRoutes) {
+    const m = path.match(r.pattern);
+    if (m) return { route: r, params: Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1])])) };
+  }
+  return { route: undefined, params: {} };
+}
 
 const routes = {
   '/login': { title: 'Log in', public: true, render: auth.renderLogin },
   '/signup': { title: 'Sign up', public: true, render: auth.renderSignup },
   '/dashboard': { title: 'Dashboard', nav: 'dashboard', render: dashboard.render },
+  '/videos': { title: 'Videos', nav: 'videos', render: videos.render },
   '/api-keys': { title: 'API keys', nav: 'api-keys', render: apiKeys.render },
   '/tenants': { title: 'Sub-tenants', nav: 'tenants', render: subTenants.render, allowed: canHaveSubTenants },
   '/branding': { title: 'Branding', nav: 'branding', render: branding.render },
@@ -86,7 +102,7 @@ function currentPath() {
 
 async function route() {
   const path = currentPath();
-  let r = routes[path];
+  const { route: r, params } = matchRoute(path);
   if (!session.token) {
     if (!r?.public) { location.replace('#/login'); return; }
   } else if (!r || r.public) {
@@ -123,7 +139,7 @@ async function route() {
   const page = h('div', { class: 'page' });
   shell.main.replaceChildren(page);
   closeMenu();
-  r.render(page, { state, navigate, refreshTenant, actAs });
+  r.render(page, { state, navigate, refreshTenant, actAs, params });
   focusHeading(page);
 }
 
@@ -135,6 +151,7 @@ function focusHeading(page) {
 
 const NAV = [
   { id: 'dashboard', label: 'Dashboard', icon: 'grid', href: '#/dashboard', testid: 'nav-dashboard' },
+  { id: 'videos', label: 'Videos', icon: 'film', href: '#/videos', testid: 'nav-videos' },
   { id: 'api-keys', label: 'API keys', icon: 'key', href: '#/api-keys', testid: 'nav-api-keys' },
   { id: 'tenants', label: 'Sub-tenants', icon: 'network', href: '#/tenants', testid: 'nav-tenants', when: canHaveSubTenants },
   { id: 'branding', label: 'Branding', icon: 'palette', href: '#/branding', testid: 'nav-branding' },

@@ -32,7 +32,8 @@ help: ## List the targets (default)
 build: ## Build bin/marquee
 	$(GO) build -o $(BIN) ./cmd/marquee
 
-run: build ## Build and run the all-in-one dev server on ADDR with DATA_DIR
+run: build ## Build and run the all-in-one dev server (with its in-process worker) on ADDR with DATA_DIR
+	bash scripts/media-tools.sh
 	./$(BIN) dev --data-dir $(DATA_DIR) --addr $(ADDR)
 
 test: deps services ## Install what the tests need, then run every test (Go, then browser e2e)

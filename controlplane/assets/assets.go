@@ -150,6 +150,9 @@ type Events interface {
 	EmitTx(tx *db.Tx, tenant, eventType string, data any) error
 }
 
+// MeterStoredBytes is the usage meter of a published package's size.
+const MeterStoredBytes = "stored_bytes"
+
 // The events an asset emits.
 const (
 	EventCreated = "asset.created"

@@ -12,6 +12,8 @@ CREATE TABLE assets (
     source_key      text,
     source_url      text,
     source_bytes    bigint NOT NULL DEFAULT 0,
+    -- Bytes of the published package, counted in the tenant's storage use.
+    stored_bytes    bigint NOT NULL DEFAULT 0,
     duration        double precision,
     renditions      jsonb NOT NULL DEFAULT '[]',
     has_audio       boolean NOT NULL DEFAULT false,

@@ -13,6 +13,8 @@ CREATE TABLE assets (
     source_key      TEXT,
     source_url      TEXT,
     source_bytes    INTEGER NOT NULL DEFAULT 0,
+    -- Bytes of the published package, counted in the tenant's storage use.
+    stored_bytes    INTEGER NOT NULL DEFAULT 0,
     duration        REAL,
     renditions      TEXT NOT NULL DEFAULT '[]',
     has_audio       BOOLEAN NOT NULL DEFAULT 0,

@@ -199,8 +199,20 @@ func TestURLIngestToPlayback(t *testing.T) {
 		t.Fatalf("webhook events %v, want one asset.ready and one asset.errored", types)
 	}
 
+	// The ready asset counts in the tenant's storage use.
+	storage := func() float64 {
+		q := s.Must(t, 200, cptest.Request{Method: "GET", Path: "/v1/quotas", Token: acct.Token}).JSON(t)
+		return q["usage"].(map[string]any)["storage_bytes"].(float64)
+	}
+	if used := storage(); used < 100_000 {
+		t.Errorf("storage use %v after a ready asset, want its package's size", used)
+	}
+
 	// Deleting the asset removes its files: the origin serves nothing more.
 	s.Must(t, 204, cptest.Request{Method: "DELETE", Path: "/v1/assets/" + good, Token: acct.Token})
+	if used := storage(); used != 0 {
+		t.Errorf("storage use %v after deleting the only ready asset, want 0", used)
+	}
 	if code, _ := get(t, s.URL+"/stream/"+good+"/480p/seg-1.m4s"); code != 404 {
 		t.Errorf("segment after delete: %d, want 404", code)
 	}

@@ -49,6 +49,7 @@ type assetRow struct {
 	SourceKey      *string
 	SourceURL      *string `gorm:"column:source_url"`
 	SourceBytes    int64
+	StoredBytes    int64
 	Duration       *float64
 	Renditions     string
 	HasAudio       bool
@@ -197,6 +198,11 @@ func (s *Store) DeleteAsset(ctx context.Context, tenant, id string) (assets.Asse
 	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
 		if err := tx.Where("tenant_id = ? AND id = ?", tenant, id).Take(&r).Error; err != nil {
 			return err
+		}
+		if r.Status == string(assets.StatusReady) {
+			if err := addStorage(tx, tenant, -(r.SourceBytes + r.StoredBytes)); err != nil {
+				return err
+			}
 		}
 		return tx.Where("tenant_id = ? AND id = ?", tenant, id).Delete(&assetRow{}).Error
 	})
@@ -426,8 +432,24 @@ func (s *Store) succeed(tx *db.Tx, j jobRow, r wire.JobResult, now time.Time) er
 		Updates(map[string]any{"state": assets.JobSucceeded, "finished_at": now, "lease_until": nil, "error_code": nil}).Error; err != nil {
 		return err
 	}
+	var stored int64
+	for _, u := range r.Usage {
+		if u.Meter == assets.MeterStoredBytes {
+			stored += int64(u.Quantity)
+		}
+	}
+	var a assetRow
+	if err := tx.Where("tenant_id = ? AND id = ?", j.TenantID, j.AssetID).Take(&a).Error; err != nil {
+		return err
+	}
+	// The tenant's storage use grows by the source and the package, which
+	// the storage_bytes quota is checked against before new bytes arrive.
+	if err := addStorage(tx, j.TenantID, a.SourceBytes+stored); err != nil {
+		return err
+	}
 	if err := tx.Model(&assetRow{}).Where("tenant_id = ? AND id = ?", j.TenantID, j.AssetID).Updates(map[string]any{
-		"status": assets.StatusReady, "progress": 100, "duration": r.Duration, "renditions": string(renditions),
+		"stored_bytes": stored,
+		"status":       assets.StatusReady, "progress": 100, "duration": r.Duration, "renditions": string(renditions),
 		"has_audio": r.Audio, "playback_prefix": r.StagingKey, "error_code": nil, "error_message": nil, "updated_at": now,
 	}).Error; err != nil {
 		return err
@@ -444,4 +466,14 @@ func (s *Store) succeed(tx *db.Tx, j jobRow, r wire.JobResult, now time.Time) er
 		}
 	}
 	return s.emit(tx, j.TenantID, assets.EventReady, j.AssetID)
+}
+
+// addStorage changes the tenant's storage_bytes use by delta, never below 0.
+func addStorage(tx *db.Tx, tenant string, delta int64) error {
+	if delta == 0 {
+		return nil
+	}
+	return tx.Exec(`INSERT INTO quota_usage (tenant_id, resource, used) VALUES (?, 'storage_bytes', ?)
+		ON CONFLICT (tenant_id, resource) DO UPDATE SET used = CASE WHEN quota_usage.used + ? < 0 THEN 0 ELSE quota_usage.used + ? END`,
+		tenant, max(delta, 0), delta, delta).Error
 }

@@ -16,11 +16,20 @@ export function marqueeBin() {
  * Starts `marquee dev`. Resolves to { url, child, output(), stop() }.
  * `env` is added to this process's environment.
  */
+// embeddedEnv is this process's environment without DATABASE_URL and
+// REDIS_URL: `make test` exports them for the Go suites, and `marquee dev`
+// would otherwise run on that shared database instead of its own embedded
+// one, against the rule that every test gets its own database.
+function embeddedEnv() {
+  const { DATABASE_URL, REDIS_URL, ...rest } = process.env;
+  return rest;
+}
+
 export function startServer({ dataDir, env = {}, timeoutMs = 90_000 } = {}) {
   const bin = marqueeBin();
   return new Promise((resolveServer, reject) => {
     const child = spawn(bin, ['dev', '--data-dir', dataDir, '--addr', '127.0.0.1:0'], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...embeddedEnv(), ...env },
     });
     let out = '';
     let found = false;

@@ -96,6 +96,7 @@ func TestRowLevelSecurity(t *testing.T) {
 				"INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_type, payload, status, next_attempt_at, created_at) VALUES (?, 'whd_1', 'whe_1', 'asset.ready', '{}', 'pending', now(), now())",
 				"INSERT INTO webhook_attempts (tenant_id, delivery_id, n, at, duration_ms) VALUES (?, 'whd_1', 1, now(), 3)",
 				"INSERT INTO encoding_profiles (tenant_id, ladder, updated_at) VALUES (?, '[]', now())",
+				"INSERT INTO usage_rollups_hourly (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events) VALUES (?, date_trunc('hour', now()), 'transcode_seconds', '', '{}', 1, 1)",
 			} {
 				if err := tx.Exec(q, ten.ID).Error; err != nil {
 					return err

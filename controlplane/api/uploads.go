@@ -51,18 +51,13 @@ func (s *Server) getUpload(c *fiber.Ctx) error {
 
 // tusUpload serves the tus protocol for one upload. It is public: the
 // token in the path is the credential, so a browser can send chunks
-// without the API bearer. A creation is checked (quota, size) before tusd
-// accepts it.
+// without the API bearer. tusd's pre-create hook checks a creation (quota,
+// size) before it accepts it.
 func (s *Server) tusUpload(c *fiber.Ctx) error {
 	token := c.Params("token")
 	g, err := s.cfg.Uploads.Authorize(token)
 	if err != nil {
 		return err
-	}
-	if c.Method() == fiber.MethodPost && c.Get("X-HTTP-Method-Override") == "" {
-		if err := s.cfg.Uploads.CheckCreate(c.UserContext(), g, c.Get("Upload-Length")); err != nil {
-			return err
-		}
 	}
 	return adaptor.HTTPHandler(s.cfg.Uploads.Tus(c.UserContext(), g, c.BaseURL()+tusPath+token))(c)
 }

@@ -33,8 +33,10 @@ func (s *Service) newTus() error {
 		StoreComposer: composer,
 		// Locations are rewritten to carry the token (locationWriter); the
 		// base path only has to be well-formed.
-		BasePath:             "/v1/uploads/tus/",
-		MaxSize:              s.cfg.MaxSize,
+		BasePath: "/v1/uploads/tus/",
+		// No MaxSize here: preCreate refuses deferred lengths and lengths
+		// over cfg.MaxSize, with the API's problem+json rather than
+		// tusd's plain text.
 		DisableDownload:      true,
 		DisableTermination:   true,
 		DisableConcatenation: true,
@@ -51,7 +53,7 @@ func (s *Service) newTus() error {
 	return nil
 }
 
-// CheckCreate decides a tus creation request (POST) before tusd sees it:
+// CheckCreate decides a tus creation request; preCreate calls it for every one:
 // the upload was reserved and is not done, its length is declared, within
 // the hard maximum and the reserved size, and the tenant's storage quota
 // has room for it.
@@ -113,12 +115,23 @@ func grantOf(ctx context.Context) (Grant, bool) {
 	return g, ok && g.UploadID != ""
 }
 
-// preCreate names the tus upload after the reserved upload and stamps it
-// with its tenant.
+// preCreate checks a creation (CheckCreate: reserved, sized, within the
+// maximum and the storage quota), then names the tus upload after the
+// reserved upload and stamps it with its tenant. The check lives here, in
+// the hook tusd runs for every creation, rather than in front of tusd,
+// which would have to guess the effective method (tusd honours
+// X-HTTP-Method-Override).
 func (s *Service) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInfoChanges, error) {
 	g, ok := grantOf(hook.Context)
 	if !ok {
 		return tusd.HTTPResponse{}, tusd.FileInfoChanges{}, problem(errs.E(errs.Forbidden, "upload_token_invalid", "this upload URL is not valid"))
+	}
+	length := ""
+	if !hook.Upload.SizeIsDeferred {
+		length = strconv.FormatInt(hook.Upload.Size, 10)
+	}
+	if err := s.CheckCreate(hook.Context, g, length); err != nil {
+		return tusd.HTTPResponse{}, tusd.FileInfoChanges{}, problem(err)
 	}
 	meta := tusd.MetaData{}
 	for k, v := range hook.Upload.MetaData {

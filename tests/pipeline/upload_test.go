@@ -237,6 +237,12 @@ func TestUploadRefusals(t *testing.T) {
 	if res2.StatusCode != http.StatusForbidden || !strings.Contains(string(b), `"quota_exceeded"`) {
 		t.Errorf("Upload-Length over quota: %d %s", res2.StatusCode, b)
 	}
+	// tusd honours X-HTTP-Method-Override; a POST "overridden" to POST is
+	// still a creation and is still checked.
+	res2, b = tusRequest(t, "POST", tusURL, map[string]string{"Upload-Length": "5000", "X-HTTP-Method-Override": "POST"}, nil)
+	if res2.StatusCode != http.StatusForbidden || !strings.Contains(string(b), `"quota_exceeded"`) {
+		t.Errorf("Upload-Length over quota behind a method override: %d %s", res2.StatusCode, b)
+	}
 	// Within quota it is accepted.
 	res2, b = tusRequest(t, "POST", tusURL, map[string]string{"Upload-Length": "500"}, nil)
 	if res2.StatusCode != http.StatusCreated {

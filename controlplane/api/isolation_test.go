@@ -24,11 +24,28 @@ type tree struct {
 	rootID, opsToken                       string
 	ids, keys, keyIDs, doms, assets, hooks map[string]string
 	uploads                                map[string]string
+	// objs holds the objects of later capabilities: kind → tenant name →
+	// id, filled by each capability's fixture function (its own file).
+	objs map[string]map[string]string
+}
+
+// fixtureFuncs give every tenant of the tree the objects of one capability
+// and name them in tr.objs under their parameter kinds.
+func fixtureFuncs() []func(*testing.T, *cptest.Server, *tree) {
+	return []func(*testing.T, *cptest.Server, *tree){playbackFixtures, catalogFixtures, billingFixtures}
+}
+
+// put records owner's object of kind.
+func (tr *tree) put(kind, owner, id string) {
+	if tr.objs[kind] == nil {
+		tr.objs[kind] = map[string]string{}
+	}
+	tr.objs[kind][owner] = id
 }
 
 func buildTree(t *testing.T, s *cptest.Server) tree {
 	t.Helper()
-	tr := tree{ids: map[string]string{}, keys: map[string]string{}, keyIDs: map[string]string{}, doms: map[string]string{}, assets: map[string]string{}, hooks: map[string]string{}, uploads: map[string]string{}}
+	tr := tree{ids: map[string]string{}, keys: map[string]string{}, keyIDs: map[string]string{}, doms: map[string]string{}, assets: map[string]string{}, hooks: map[string]string{}, uploads: map[string]string{}, objs: map[string]map[string]string{}}
 	tr.opsToken, tr.rootID = s.PlatformOwner(t, "owner")
 	tr.ids["root"] = tr.rootID
 	tr.ids["r1"] = s.CreateTenant(t, tr.opsToken, "", "Reseller One", "reseller")
@@ -44,6 +61,9 @@ func buildTree(t *testing.T, s *cptest.Server) tree {
 		tr.hooks[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/webhook-endpoints", Token: tr.opsToken, Tenant: id, Body: map[string]any{"url": "https://hooks.example.com/" + name, "events": []string{"asset.ready"}}}).Str(t, "id")
 		tr.assets[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/assets", Token: tr.opsToken, Tenant: id, Body: map[string]string{"input": "https://media.example.com/" + name + ".mp4"}}).Str(t, "id")
 		tr.uploads[name] = s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/uploads", Token: tr.opsToken, Tenant: id, Body: map[string]int{"size": 1024}}).Str(t, "id")
+	}
+	for _, fn := range fixtureFuncs() {
+		fn(t, s, &tr)
 	}
 	return tr
 }
@@ -74,6 +94,11 @@ func sampleBody(schema string) any {
 		return buf.Bytes()
 	case "":
 		return nil
+	}
+	for _, samples := range []map[string]any{playbackSamples(), catalogSamples(), billingSamples()} {
+		if v, ok := samples[schema]; ok {
+			return v
+		}
 	}
 	return map[string]string{}
 }
@@ -189,7 +214,11 @@ func fillParams(t *testing.T, r api.Route, tr tree, owner string) string {
 		case api.ParamUpload:
 			v = tr.uploads[owner]
 		default:
-			t.Fatalf("route %s %s: parameter %s of kind %q has no isolation fixture; add one", r.Method, r.Path, name, kind)
+			id, ok := tr.objs[kind][owner]
+			if !ok {
+				t.Fatalf("route %s %s: parameter %s of kind %q has no isolation fixture; add one", r.Method, r.Path, name, kind)
+			}
+			v = id
 		}
 		path = strings.Replace(path, ":"+name, v, 1)
 	}

@@ -13,6 +13,14 @@ import (
 // every schema a route names is defined and every registered route appears.
 func buildOpenAPI(routes []Route) ([]byte, error) {
 	schemas := schemaDefs()
+	for _, more := range []map[string]any{playbackSchemas(), catalogSchemas(), billingSchemas()} {
+		for name, def := range more {
+			if _, dup := schemas[name]; dup {
+				return nil, fmt.Errorf("openapi: schema %s defined twice", name)
+			}
+			schemas[name] = def
+		}
+	}
 	paths := map[string]map[string]any{}
 	for _, r := range routes {
 		p := openAPIPath(r.Path)

@@ -57,6 +57,10 @@ func (s *Server) routes() []Route {
 	if s.cfg.Assets != nil {
 		rs = append(rs, s.mediaRoutes()...)
 	}
+	// Each capability registers its routes from its own file.
+	rs = append(rs, s.playbackRoutes()...)
+	rs = append(rs, s.catalogRoutes()...)
+	rs = append(rs, s.billingRoutes()...)
 	return rs
 }
 

@@ -119,6 +119,9 @@ type ContentKey struct {
 	Key []byte
 	// IV is the 16-byte constant IV that cbcs uses; cenc ignores it.
 	IV []byte
+	// Scheme is the protection scheme the key is used with (SchemeCENC or
+	// SchemeCBCS), when known; CPIX records it as commonEncryptionScheme.
+	Scheme string
 }
 
 // KeySize is the size of a KID, a content key and a constant IV.
@@ -151,6 +154,9 @@ func (k ContentKey) Validate() error {
 	}
 	if len(k.IV) != 0 && len(k.IV) != KeySize && len(k.IV) != 8 {
 		return errorf(CodeInvalidKey, "IV is %d bytes, want 8 or 16", len(k.IV))
+	}
+	if k.Scheme != "" && k.Scheme != SchemeCENC && k.Scheme != SchemeCBCS {
+		return errorf(CodeInvalidScheme, "scheme %q is neither cenc nor cbcs", k.Scheme)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package drm
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -98,6 +97,9 @@ func NewEncryptor(scheme string, keys map[string]ContentKey, sig Signalling) (*E
 		if err := k.Validate(); err != nil {
 			return nil, fmt.Errorf("track %q: %w", tr, err)
 		}
+		if k.Scheme != "" && k.Scheme != scheme {
+			return nil, errorf(CodeInvalidScheme, "track %q: key is for %s, not %s", tr, k.Scheme, scheme)
+		}
 		if scheme == SchemeCBCS && len(k.IV) == 0 {
 			return nil, errorf(CodeInvalidKey, "track %q: cbcs needs a constant IV", tr)
 		}
@@ -122,11 +124,11 @@ func (e *Encryptor) Key(track string) (ContentKey, error) {
 // PSSHBoxes are the boxes written into each init segment for key.
 func (e *Encryptor) PSSHBoxes(key ContentKey) ([]*mp4.PsshBox, error) {
 	var boxes []*mp4.PsshBox
-	for _, sys := range []System{Widevine, PlayReady, ClearKey} { // a fixed order
+	for _, sys := range psshOrder {
 		if !e.sig.has(sys) {
 			continue
 		}
-		b, err := PSSH(sys, [][]byte{key.KID}, e.psshOptions())
+		b, err := PSSH(sys, [][]byte{key.KID}, psshOptions(e.scheme, e.sig))
 		if err != nil {
 			return nil, err
 		}
@@ -135,10 +137,6 @@ func (e *Encryptor) PSSHBoxes(key ContentKey) ([]*mp4.PsshBox, error) {
 	return boxes, nil
 }
 
-func (e *Encryptor) psshOptions() PSSHOptions {
-	return PSSHOptions{Scheme: e.scheme, ContentID: e.sig.ContentID,
-		WidevineProvider: e.sig.WidevineProvider, PlayReadyLicenseURL: e.sig.PlayReadyLicenseURL}
-}
 
 // EncryptInit turns the sample entry into encv/enca with the scheme's sinf
 // and adds the PSSH boxes.
@@ -203,10 +201,6 @@ func (e *Encryptor) EncryptSegment(track string, seg *mp4.MediaSegment, _ *mp4.I
 	return nil
 }
 
-func (e *Encryptor) keyURI(tmpl string, key ContentKey) string {
-	return strings.ReplaceAll(tmpl, "{kid}", key.KIDHex())
-}
-
 // HLSKeyTags are the track's EXT-X-KEY lines: METHOD=SAMPLE-AES for cbcs,
 // SAMPLE-AES-CTR for cenc, one line per KEYFORMAT.
 func (e *Encryptor) HLSKeyTags(track string) []string {
@@ -214,34 +208,14 @@ func (e *Encryptor) HLSKeyTags(track string) []string {
 	if err != nil {
 		return nil
 	}
-	method := "SAMPLE-AES"
-	if e.scheme == SchemeCENC {
-		method = "SAMPLE-AES-CTR"
-	}
-	keyID := "0x" + key.KIDHex()
 	var tags []string
-	if e.sig.has(FairPlay) {
-		tmpl := e.sig.FairPlayKeyURI
-		if tmpl == "" {
-			tmpl = "skd://{kid}"
+	for _, sys := range hlsOrder {
+		if !e.sig.has(sys) {
+			continue
 		}
-		tags = append(tags, fmt.Sprintf(`#EXT-X-KEY:METHOD=%s,URI="%s",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"`,
-			method, e.keyURI(tmpl, key)))
-	}
-	if e.sig.has(Widevine) {
-		if b, err := PSSH(Widevine, [][]byte{key.KID}, e.psshOptions()); err == nil {
-			tags = append(tags, fmt.Sprintf(`#EXT-X-KEY:METHOD=%s,URI="data:text/plain;base64,%s",KEYID=%s,KEYFORMAT="urn:uuid:%s",KEYFORMATVERSIONS="1"`,
-				method, base64.StdEncoding.EncodeToString(PSSHBytes(b)), keyID, Widevine))
+		if attrs, ok := hlsKeyAttrs(sys, e.scheme, key, e.sig); ok {
+			tags = append(tags, "#EXT-X-KEY:"+attrs)
 		}
-	}
-	if e.sig.has(PlayReady) {
-		pro := PlayReadyHeader{KIDs: [][]byte{key.KID}, Scheme: e.scheme, LicenseURL: e.sig.PlayReadyLicenseURL}.Object()
-		tags = append(tags, fmt.Sprintf(`#EXT-X-KEY:METHOD=%s,URI="data:text/plain;charset=UTF-16;base64,%s",KEYID=%s,KEYFORMAT="com.microsoft.playready",KEYFORMATVERSIONS="1"`,
-			method, base64.StdEncoding.EncodeToString(pro), keyID))
-	}
-	if e.sig.has(ClearKey) && e.sig.ClearKeyHLSKeyURI != "" {
-		tags = append(tags, fmt.Sprintf(`#EXT-X-KEY:METHOD=%s,URI="%s",KEYID=%s,KEYFORMAT="identity",KEYFORMATVERSIONS="1"`,
-			method, e.keyURI(e.sig.ClearKeyHLSKeyURI, key), keyID))
 	}
 	return tags
 }
@@ -255,29 +229,13 @@ func (e *Encryptor) DASHContentProtection(track string) []string {
 	}
 	cps := []string{fmt.Sprintf(`<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="%s" cenc:default_KID="%s"/>`,
 		e.scheme, key.KIDUUID())}
-	psshB64 := func(sys System) string {
-		b, err := PSSH(sys, [][]byte{key.KID}, e.psshOptions())
-		if err != nil {
-			return ""
+	for _, sys := range dashOrder {
+		if !e.sig.has(sys) {
+			continue
 		}
-		return base64.StdEncoding.EncodeToString(PSSHBytes(b))
-	}
-	if e.sig.has(ClearKey) {
-		laurl := ""
-		if e.sig.ClearKeyLicenseURL != "" {
-			laurl = `<dashif:Laurl xmlns:dashif="https://dashif.org/CPS" licenseType="EME-1.0">` + xmlEscape(e.sig.ClearKeyLicenseURL) + `</dashif:Laurl>`
+		if cp, ok := dashContentProtection(sys, e.scheme, key, e.sig); ok {
+			cps = append(cps, cp)
 		}
-		cps = append(cps, fmt.Sprintf(`<ContentProtection schemeIdUri="urn:uuid:%s" value="ClearKey1.0">%s<cenc:pssh>%s</cenc:pssh></ContentProtection>`,
-			ClearKeyDASH, laurl, psshB64(ClearKey)))
-	}
-	if e.sig.has(Widevine) {
-		cps = append(cps, fmt.Sprintf(`<ContentProtection schemeIdUri="urn:uuid:%s" value="Widevine"><cenc:pssh>%s</cenc:pssh></ContentProtection>`,
-			Widevine, psshB64(Widevine)))
-	}
-	if e.sig.has(PlayReady) {
-		pro := PlayReadyHeader{KIDs: [][]byte{key.KID}, Scheme: e.scheme, LicenseURL: e.sig.PlayReadyLicenseURL}.Object()
-		cps = append(cps, fmt.Sprintf(`<ContentProtection xmlns:mspr="urn:microsoft:playready" schemeIdUri="urn:uuid:%s" value="MSPR 2.0"><cenc:pssh>%s</cenc:pssh><mspr:pro>%s</mspr:pro></ContentProtection>`,
-			PlayReady, psshB64(PlayReady), base64.StdEncoding.EncodeToString(pro)))
 	}
 	return cps
 }

@@ -37,7 +37,10 @@ func Providers() []string {
 //
 //	cloudfront  KeyPairID, PrivateKeyPEM (RSA, PKCS#1 or PKCS#8); PathPrefix
 //	            switches from a canned to a custom policy whose Resource is
-//	            scheme://host<PathPrefix>*
+//	            scheme://host<PathPrefix>*. A canned policy costs one RSA
+//	            signature per URL (~0.8 ms); a custom policy is signed once
+//	            per (host, prefix, expiry) and reused, so manifests should
+//	            use a prefix (the asset's directory) and a rounded expiry.
 //	akamai      Key (hex, as shown in Property Manager); ParamName (default
 //	            "hdnts"); PathPrefix makes acl=<PathPrefix>* instead of the
 //	            exact path

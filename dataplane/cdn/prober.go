@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 )
@@ -93,14 +91,9 @@ func (p *Prober) probe(ctx context.Context, c CDN) error {
 	if client == nil {
 		client = noRedirects
 	}
-	u, err := url.Parse(strings.TrimSuffix(c.BaseURL, "/") + "/" + strings.TrimPrefix(c.CanaryPath, "/"))
+	u, err := c.URL(c.CanaryPath, p.Health.cfg.Now().Add(ttl))
 	if err != nil {
 		return fmt.Errorf("canary URL: %w", err)
-	}
-	if c.Signer != nil {
-		if u, err = c.Signer.Sign(u, p.Health.cfg.Now().Add(ttl)); err != nil {
-			return fmt.Errorf("sign canary URL: %w", err)
-		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

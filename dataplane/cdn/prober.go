@@ -77,8 +77,6 @@ func (p *Prober) ProbeOnce(ctx context.Context) map[string]error {
 	return results
 }
 
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 func (p *Prober) probe(ctx context.Context, c CDN) error {
 	timeout, ttl := p.Timeout, p.SignTTL
 	if timeout <= 0 {
@@ -89,7 +87,7 @@ func (p *Prober) probe(ctx context.Context, c CDN) error {
 	}
 	client := p.Client
 	if client == nil {
-		client = noRedirects
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	u, err := c.URL(c.CanaryPath, p.Health.cfg.Now().Add(ttl))
 	if err != nil {

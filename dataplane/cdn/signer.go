@@ -1,9 +1,14 @@
 package cdn
 
 import (
+	"crypto/hmac"
+	"hash"
+	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/marquee-video/marquee/internal/errs"
@@ -119,3 +124,24 @@ func withParams(u *url.URL, params string) *url.URL {
 }
 
 func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// macPool hands out keyed HMAC states: hmac.New hashes the key pads on every
+// call, which is most of the cost of signing one segment URL.
+type macPool struct{ p sync.Pool }
+
+func newMACPool(h func() hash.Hash, key []byte) *macPool {
+	key = slices.Clone(key)
+	return &macPool{p: sync.Pool{New: func() any { return hmac.New(h, key) }}}
+}
+
+// sum returns the MAC of the concatenated parts.
+func (m *macPool) sum(parts ...string) []byte {
+	mac := m.p.Get().(hash.Hash)
+	for _, s := range parts {
+		io.WriteString(mac, s)
+	}
+	out := mac.Sum(nil)
+	mac.Reset()
+	m.p.Put(mac)
+	return out
+}

@@ -54,7 +54,7 @@ type Edge struct {
 	done chan struct{}
 }
 
-var safeSecret = func(s string) bool {
+func safeSecret(s string) bool {
 	if s == "" {
 		return false
 	}

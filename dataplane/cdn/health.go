@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"hash/fnv"
 	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -44,6 +45,20 @@ func (c CDN) Validate() error {
 		return errs.Field("base_url", "CDN %s has no base URL", c.ID)
 	}
 	return nil
+}
+
+// URL is the CDN's URL for p (a path relative to BaseURL, with or without a
+// leading slash, optionally with a query), signed with the CDN's Signer
+// until expires; unsigned if the CDN has no Signer.
+func (c CDN) URL(p string, expires time.Time) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(c.BaseURL, "/") + "/" + strings.TrimPrefix(p, "/"))
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, "invalid_request", err, "CDN %s: URL for %q", c.ID, p)
+	}
+	if c.Signer == nil {
+		return u, nil
+	}
+	return c.Signer.Sign(u, expires)
 }
 
 // HealthConfig tunes the hysteresis. Zero values take the defaults.

@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 )
@@ -79,8 +77,6 @@ func (p *Prober) ProbeOnce(ctx context.Context) map[string]error {
 	return results
 }
 
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 func (p *Prober) probe(ctx context.Context, c CDN) error {
 	timeout, ttl := p.Timeout, p.SignTTL
 	if timeout <= 0 {
@@ -91,16 +87,11 @@ func (p *Prober) probe(ctx context.Context, c CDN) error {
 	}
 	client := p.Client
 	if client == nil {
-		client = noRedirects
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	u, err := url.Parse(strings.TrimSuffix(c.BaseURL, "/") + "/" + strings.TrimPrefix(c.CanaryPath, "/"))
+	u, err := c.URL(c.CanaryPath, p.Health.cfg.Now().Add(ttl))
 	if err != nil {
 		return fmt.Errorf("canary URL: %w", err)
-	}
-	if c.Signer != nil {
-		if u, err = c.Signer.Sign(u, p.Health.cfg.Now().Add(ttl)); err != nil {
-			return fmt.Errorf("sign canary URL: %w", err)
-		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

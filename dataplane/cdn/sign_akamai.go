@@ -1,7 +1,6 @@
 package cdn
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
@@ -15,7 +14,7 @@ import (
 // SDKs do with SHA256, no start time, escape_early off and the default "~"
 // field delimiter. The HMAC key is the hex-decoded secret.
 type akamai struct {
-	key    []byte
+	mac    *macPool
 	param  string
 	prefix string
 }
@@ -32,15 +31,13 @@ func newAkamai(cfg SignerConfig) (*akamai, error) {
 	if param == "" {
 		param = "hdnts"
 	}
-	return &akamai{key: key, param: param, prefix: cfg.PathPrefix}, nil
+	return &akamai{mac: newMACPool(sha256.New, key), param: param, prefix: cfg.PathPrefix}, nil
 }
 
 // akamaiToken is the token value for acl, valid until expires.
-func akamaiToken(key []byte, acl string, expires time.Time) string {
+func (a *akamai) token(acl string, expires time.Time) string {
 	fields := "exp=" + unix(expires) + "~acl=" + acl
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(fields))
-	return fields + "~hmac=" + hex.EncodeToString(m.Sum(nil))
+	return fields + "~hmac=" + hex.EncodeToString(a.mac.sum(fields))
 }
 
 func (a *akamai) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
@@ -53,5 +50,5 @@ func (a *akamai) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
 	}
 	// The token's "=" and "~" stay raw, as Akamai's SDKs emit them; both are
 	// legal in a query value.
-	return withParams(u, url.QueryEscape(a.param)+"="+akamaiToken(a.key, acl, expires)), nil
+	return withParams(u, url.QueryEscape(a.param)+"="+a.token(acl, expires)), nil
 }

@@ -26,11 +26,14 @@ type cloudFront struct {
 
 	// An RSA signature costs far more than the rest of a manifest, and with
 	// a custom policy every segment of a manifest shares one (prefix,
-	// expiry) policy, so the last one is remembered.
-	mu         sync.Mutex
-	lastPolicy string
-	lastParams string
+	// expiry) policy, so recent policies' parameters are remembered.
+	mu     sync.Mutex
+	params map[string]string // policy → encoded query parameters
 }
+
+// cloudFrontCacheSize bounds the custom-policy cache; it is emptied when
+// full, which costs one signature per live policy.
+const cloudFrontCacheSize = 1024
 
 // cfBase64 is CloudFront's base64: standard alphabet, then + → -, = → _,
 // / → ~.
@@ -48,7 +51,7 @@ func newCloudFront(cfg SignerConfig) (*cloudFront, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cloudFront{keyPairID: cfg.KeyPairID, key: key, prefix: cfg.PathPrefix}, nil
+	return &cloudFront{keyPairID: cfg.KeyPairID, key: key, prefix: cfg.PathPrefix, params: make(map[string]string)}, nil
 }
 
 func parseRSAPrivateKey(pemBytes []byte) (*rsa.PrivateKey, error) {
@@ -110,8 +113,11 @@ func (c *cloudFront) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
 	}
 	if c.prefix == "" {
 		// Canned policy: the resource is the URL as the viewer will request
-		// it, query included, minus the signing parameters.
-		sig, err := c.sign(cloudFrontPolicy(u.String(), expires))
+		// it, query included, minus the signing parameters (and any
+		// fragment, which never reaches CloudFront).
+		resource := *u
+		resource.Fragment, resource.RawFragment = "", ""
+		sig, err := c.sign(cloudFrontPolicy(resource.String(), expires))
 		if err != nil {
 			return nil, err
 		}
@@ -119,19 +125,21 @@ func (c *cloudFront) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
 	}
 	policy := cloudFrontPolicy(u.Scheme+"://"+u.Host+c.prefix+"*", expires)
 	c.mu.Lock()
-	if c.lastPolicy == policy {
-		params := c.lastParams
-		c.mu.Unlock()
+	params, ok := c.params[policy]
+	c.mu.Unlock()
+	if ok {
 		return withParams(u, params), nil
 	}
-	c.mu.Unlock()
 	sig, err := c.sign(policy)
 	if err != nil {
 		return nil, err
 	}
-	params := "Policy=" + cloudFrontEncode([]byte(policy)) + "&Signature=" + sig + "&Key-Pair-Id=" + url.QueryEscape(c.keyPairID)
+	params = "Policy=" + cloudFrontEncode([]byte(policy)) + "&Signature=" + sig + "&Key-Pair-Id=" + url.QueryEscape(c.keyPairID)
 	c.mu.Lock()
-	c.lastPolicy, c.lastParams = policy, params
+	if len(c.params) >= cloudFrontCacheSize {
+		clear(c.params)
+	}
+	c.params[policy] = params
 	c.mu.Unlock()
 	return withParams(u, params), nil
 }

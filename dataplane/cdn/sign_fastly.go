@@ -1,7 +1,6 @@
 package cdn
 
 import (
-	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // Fastly's published token VCL uses HMAC-SHA1.
 	"encoding/base64"
 	"encoding/hex"
@@ -16,7 +15,7 @@ import (
 // where the VCL checks digest.hmac_sha1(digest.base64_decode(KEY),
 // req.url.path + expiry) and the key is configured in base64.
 type fastly struct {
-	key   []byte
+	mac   *macPool
 	param string
 }
 
@@ -35,7 +34,7 @@ func newFastly(cfg SignerConfig) (*fastly, error) {
 	if param == "" {
 		param = "token"
 	}
-	return &fastly{key: key, param: param}, nil
+	return &fastly{mac: newMACPool(sha1.New, key), param: param}, nil
 }
 
 func (f *fastly) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
@@ -43,8 +42,6 @@ func (f *fastly) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
 		return nil, err
 	}
 	exp := unix(expires)
-	m := hmac.New(sha1.New, f.key)
-	m.Write([]byte(u.EscapedPath()))
-	m.Write([]byte(exp))
-	return withParams(u, url.QueryEscape(f.param)+"="+exp+"_"+hex.EncodeToString(m.Sum(nil))), nil
+	sig := hex.EncodeToString(f.mac.sum(u.EscapedPath(), exp))
+	return withParams(u, url.QueryEscape(f.param)+"="+exp+"_"+sig), nil
 }

@@ -27,7 +27,7 @@ const (
 // ever hashing the same bytes, which plain path+expiry concatenation allows
 // ("/seg1"+"700000000" = "/seg"+"1700000000").
 type Generic struct {
-	key    []byte
+	mac    *macPool
 	prefix string
 }
 
@@ -40,16 +40,10 @@ func NewGeneric(cfg SignerConfig) (*Generic, error) {
 	if cfg.PathPrefix != "" && !strings.HasPrefix(cfg.PathPrefix, "/") {
 		return nil, errs.Field("path_prefix", "path prefix %q must start with /", cfg.PathPrefix)
 	}
-	return &Generic{key: []byte(cfg.Key), prefix: cfg.PathPrefix}, nil
+	return &Generic{mac: newMACPool(sha256.New, []byte(cfg.Key)), prefix: cfg.PathPrefix}, nil
 }
 
-func (g *Generic) mac(exp, scope string) []byte {
-	m := hmac.New(sha256.New, g.key)
-	m.Write([]byte(exp))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(scope))
-	return m.Sum(nil)
-}
+func (g *Generic) sum(exp, scope string) []byte { return g.mac.sum(exp, "\n", scope) }
 
 // Sign implements Signer.
 func (g *Generic) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
@@ -58,10 +52,10 @@ func (g *Generic) Sign(u *url.URL, expires time.Time) (*url.URL, error) {
 	}
 	exp := unix(expires)
 	if g.prefix != "" {
-		sig := base64.RawURLEncoding.EncodeToString(g.mac(exp, "prefix:"+g.prefix))
+		sig := base64.RawURLEncoding.EncodeToString(g.sum(exp, "prefix:"+g.prefix))
 		return withParams(u, "exp="+exp+"&pfx="+url.QueryEscape(g.prefix)+"&sig="+sig), nil
 	}
-	sig := base64.RawURLEncoding.EncodeToString(g.mac(exp, "path:"+u.EscapedPath()))
+	sig := base64.RawURLEncoding.EncodeToString(g.sum(exp, "path:"+u.EscapedPath()))
 	return withParams(u, "exp="+exp+"&sig="+sig), nil
 }
 
@@ -101,7 +95,7 @@ func (g *Generic) Verify(u *url.URL, now time.Time) error {
 		}
 		scope = "prefix:" + pfx
 	}
-	if !hmac.Equal(got, g.mac(exp, scope)) {
+	if !hmac.Equal(got, g.sum(exp, scope)) {
 		return errs.E(errs.Forbidden, CodeSignatureInvalid, "the signature does not match")
 	}
 	// Expiry is checked after the MAC so that a forged expiry reads as

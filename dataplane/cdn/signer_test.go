@@ -434,6 +434,74 @@ func TestSignDoesNotModifyInput(t *testing.T) {
 	}
 }
 
+func TestCDNURL(t *testing.T) {
+	signer, err := cdn.NewSigner("nginx", cdn.SignerConfig{Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Unix(1700000000, 0)
+	tests := []struct {
+		name, base, path, want string
+		signer                 cdn.Signer
+	}{
+		{"unsigned, slashes joined", "https://a.example/", "/v/seg.ts", "https://a.example/v/seg.ts", nil},
+		{"base path kept", "https://a.example/tenant", "v/seg.ts?x=1", "https://a.example/tenant/v/seg.ts?x=1", nil},
+		{"signed", "http://e.example", "v/seg.ts", "http://e.example/v/seg.ts?md5=", signer},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := cdn.CDN{ID: "a", BaseURL: tc.base, Signer: tc.signer}.URL(tc.path, exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(u.String(), tc.want) || (tc.signer == nil && u.String() != tc.want) {
+				t.Fatalf("URL = %s, want %s", u, tc.want)
+			}
+		})
+	}
+}
+
+// TestSignConcurrent is for -race: signers are shared by every manifest
+// request.
+func TestSignConcurrent(t *testing.T) {
+	pemBytes, _ := testRSAKey(t)
+	for _, p := range cdn.Providers() {
+		cfg := cdn.SignerConfig{Key: "0123456789abcdef0123", KeyPairID: "K", PrivateKeyPEM: pemBytes}
+		switch p {
+		case "fastly":
+			cfg.Key = "a2V5a2V5a2V5"
+		case "cloudfront", "bunny", "akamai", "generic":
+			cfg.PathPrefix = "/v/"
+		}
+		s, err := cdn.NewSigner(p, cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		var wg sync.WaitGroup
+		outs := make([]string, 8)
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 20 {
+					out, err := s.Sign(mustURL(t, "https://h.example/v/seg.ts"), time.Unix(1700000000+int64(i%3), 0))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if i == 19 {
+						outs[g] = out.String()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for _, o := range outs {
+			if o != outs[0] {
+				t.Fatalf("%s: same input, different output: %s vs %s", p, o, outs[0])
+			}
+		}
+	}
+}
+
 func BenchmarkSign(b *testing.B) {
 	pemBytes, _ := testRSAKey(b)
 	cases := []struct {

@@ -184,8 +184,9 @@ func ParseSteeringQuery(query map[string][]string) SteeringRequest {
 type DASHSteering struct {
 	// ServerURL is the steering server (the element's text).
 	ServerURL string
-	// DefaultServiceLocation is used until the first steering response.
-	DefaultServiceLocation string
+	// DefaultServiceLocations are used, in order, until the first steering
+	// response; rendered as the space-separated defaultServiceLocation.
+	DefaultServiceLocations []string
 	// QueryBeforeStart makes the player ask the steering server before it
 	// loads the first segment.
 	QueryBeforeStart bool
@@ -201,11 +202,13 @@ func (d DASHSteering) XML() (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("<ContentSteering")
-	if d.DefaultServiceLocation != "" {
-		if !ValidPathwayID(d.DefaultServiceLocation) {
-			return "", errs.Field("default_service_location", "service location %q is not [A-Za-z0-9._-]+", d.DefaultServiceLocation)
+	if len(d.DefaultServiceLocations) > 0 {
+		for _, l := range d.DefaultServiceLocations {
+			if !ValidPathwayID(l) {
+				return "", errs.Field("default_service_location", "service location %q is not [A-Za-z0-9._-]+", l)
+			}
 		}
-		b.WriteString(` defaultServiceLocation="` + d.DefaultServiceLocation + `"`)
+		b.WriteString(` defaultServiceLocation="` + strings.Join(d.DefaultServiceLocations, " ") + `"`)
 	}
 	b.WriteString(` queryBeforeStart="` + strconv.FormatBool(d.QueryBeforeStart) + `"`)
 	if d.ProxyServerURL != "" {

@@ -147,10 +147,10 @@ func TestDASHSteeringXML(t *testing.T) {
 		URL                    string   `xml:",chardata"`
 	}
 	d := cdn.DASHSteering{
-		ServerURL:              "https://steer.example/dash?session=a&b=c",
-		DefaultServiceLocation: "cdn-a",
-		QueryBeforeStart:       true,
-		ProxyServerURL:         "https://proxy.example/p?x=1&y=2",
+		ServerURL:               "https://steer.example/dash?session=a&b=c",
+		DefaultServiceLocations: []string{"cdn-a"},
+		QueryBeforeStart:        true,
+		ProxyServerURL:          "https://proxy.example/p?x=1&y=2",
 	}
 	s, err := d.XML()
 	if err != nil {
@@ -170,8 +170,13 @@ func TestDASHSteeringXML(t *testing.T) {
 	if _, err := (cdn.DASHSteering{}).XML(); !errs.Is(err, errs.Invalid) {
 		t.Fatalf("empty server URL: %v", err)
 	}
-	if _, err := (cdn.DASHSteering{ServerURL: "https://s", DefaultServiceLocation: `a"b`}).XML(); !errs.Is(err, errs.Invalid) {
+	if _, err := (cdn.DASHSteering{ServerURL: "https://s", DefaultServiceLocations: []string{"cdn-a", `a"b`}}).XML(); !errs.Is(err, errs.Invalid) {
 		t.Fatalf("bad service location: %v", err)
+	}
+
+	two, err := (cdn.DASHSteering{ServerURL: "/steer", DefaultServiceLocations: []string{"cdn-b", "cdn-a"}}).XML()
+	if err != nil || two != `<ContentSteering defaultServiceLocation="cdn-b cdn-a" queryBeforeStart="false">/steer</ContentSteering>` {
+		t.Fatalf("two defaults: %s, %v", two, err)
 	}
 
 	b, err := cdn.DASHBaseURL("cdn-b", "https://b.example/v/abc/?t=1&u=2")

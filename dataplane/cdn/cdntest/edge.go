@@ -54,7 +54,7 @@ type Edge struct {
 	done chan struct{}
 }
 
-var safeSecret = func(s string) bool {
+func safeSecret(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -199,21 +199,30 @@ func start(t testing.TB, tmpl *template.Template, data map[string]any) *Edge {
 			t.Fatalf("cdntest: %v", err)
 		}
 	}
-	port, err := freePort()
+	e := &Edge{t: t, dir: dir}
+	t.Cleanup(e.Stop)
+	// The port is free when picked but another process may take it before
+	// nginx binds; pick again a few times.
+	var err error
+	for range 5 {
+		if e.port, err = freePort(); err != nil {
+			t.Fatalf("cdntest: %v", err)
+		}
+		data["Dir"], data["Port"] = dir, e.port
+		var conf bytes.Buffer
+		if err := tmpl.Execute(&conf, data); err != nil {
+			t.Fatalf("cdntest: render nginx config: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), conf.Bytes(), 0o644); err != nil {
+			t.Fatalf("cdntest: %v", err)
+		}
+		if err = e.start(); err == nil || !strings.Contains(e.Logs(), "Address already in use") {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("cdntest: %v", err)
 	}
-	data["Dir"], data["Port"] = dir, port
-	var conf bytes.Buffer
-	if err := tmpl.Execute(&conf, data); err != nil {
-		t.Fatalf("cdntest: render nginx config: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), conf.Bytes(), 0o644); err != nil {
-		t.Fatalf("cdntest: %v", err)
-	}
-	e := &Edge{t: t, dir: dir, port: port}
-	t.Cleanup(e.Stop)
-	e.Start()
 	return e
 }
 
@@ -234,23 +243,30 @@ func (e *Edge) URL() string { return "http://127.0.0.1:" + strconv.Itoa(e.port) 
 func (e *Edge) Dir() string { return e.dir }
 
 // Start (re)starts nginx on the edge's port and waits until it accepts
-// connections. It does nothing if the edge is running.
+// connections. It does nothing if the edge is running. Call it from the test
+// goroutine: it fails the test if nginx does not come up.
 func (e *Edge) Start() {
 	e.t.Helper()
+	if err := e.start(); err != nil {
+		e.t.Fatalf("cdntest: %v", err)
+	}
+}
+
+func (e *Edge) start() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.cmd != nil {
-		return
+		return nil
 	}
 	cmd := exec.Command(NginxBinary, "-p", e.dir, "-c", filepath.Join(e.dir, "nginx.conf"), "-e", filepath.Join(e.dir, "error.log"))
 	out, err := os.OpenFile(filepath.Join(e.dir, "stderr.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		e.t.Fatalf("cdntest: %v", err)
+		return err
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		out.Close()
-		e.t.Fatalf("cdntest: start nginx: %v", err)
+		return fmt.Errorf("start nginx: %w", err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -267,14 +283,17 @@ func (e *Edge) Start() {
 		c, err := d.DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(e.port))
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		select {
 		case <-done:
-			e.cmd = nil
-			e.t.Fatalf("cdntest: nginx exited during start-up:\n%s", e.logsLocked())
+			e.cmd, e.done = nil, nil
+			return fmt.Errorf("nginx exited during start-up:\n%s", e.logsLocked())
 		case <-ctx.Done():
-			e.t.Fatalf("cdntest: nginx did not accept connections on %d: %v\n%s", e.port, errors.Join(err, ctx.Err()), e.logsLocked())
+			_ = cmd.Process.Kill()
+			<-done
+			e.cmd, e.done = nil, nil
+			return fmt.Errorf("nginx did not accept connections on %d: %w\n%s", e.port, errors.Join(err, ctx.Err()), e.logsLocked())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

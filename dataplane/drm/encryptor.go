@@ -137,7 +137,6 @@ func (e *Encryptor) PSSHBoxes(key ContentKey) ([]*mp4.PsshBox, error) {
 	return boxes, nil
 }
 
-
 // EncryptInit turns the sample entry into encv/enca with the scheme's sinf
 // and adds the PSSH boxes.
 func (e *Encryptor) EncryptInit(track string, init *mp4.InitSegment) error {

@@ -61,13 +61,9 @@ func CPIXWithSignalling(contentID string, keys []ContentKey, sig Signalling) ([]
 			return nil, fmt.Errorf("key %d: %w", i, err)
 		}
 	}
-	systems := make([]System, 0, len(sig.Systems))
-	for _, s := range sig.Systems {
-		sys, err := ParseSystem(string(s))
-		if err != nil {
-			return nil, err
-		}
-		systems = append(systems, sys)
+	systems, err := normalizeSystems(sig.Systems)
+	if err != nil {
+		return nil, err
 	}
 	sig.Systems = systems
 	var b strings.Builder

@@ -14,10 +14,11 @@
 //     cbcs, where FairPlay and the CMAF profile expect a constant IV in tenc
 //     and no per-sample IVs.
 //   - cenc (AES-CTR) uses 16-byte per-sample IVs. The 8 high bytes of each
-//     segment's first IV are HMAC-SHA256(key, track, sequence number), the 8
-//     low bytes are the block counter, so a key shared by several tracks never
-//     reuses a counter block, and the same input still gives the same bytes
-//     (the packager promises that).
+//     segment's first IV are an HMAC (under the content key) of the track,
+//     the sequence number and a hash of the clear samples; the 8 low bytes
+//     are the block counter. A key shared by several tracks, or reused for a
+//     re-transcoded asset, never reuses a counter block, and the same input
+//     still gives the same bytes (the packager promises that).
 //   - Keys at rest are wrapped with AES-256-GCM under a key-encryption key
 //     from a KeyRing. The additional data binds a wrapped key to its tenant and
 //     KID, so a row copied to another tenant or key does not unwrap. The KEK id
@@ -28,12 +29,22 @@
 //     protobuf or XML-signing dependency would be larger than the code. The
 //     PlayReady header is WRMHEADER 4.3.0.0, the version that can say AESCBC
 //     for cbcs.
-//   - Signalling is per scheme: cenc is what DASH players (Widevine,
-//     PlayReady, Clear Key through EME) use; cbcs is what every current player
-//     can decrypt, including FairPlay on Apple devices, so HLS gets FairPlay
-//     and Widevine EXT-X-KEY lines only for cbcs. For cenc, HLS gets
-//     SAMPLE-AES-CTR lines with Widevine and PlayReady data URIs, which Shaka
-//     Player accepts; Safari does not play cenc at all.
+//   - Signalling is the same for every consumer: the Encryptor's manifests
+//     and init segments and the CPIX export are built by the same functions.
+//     Init segments carry PSSH boxes for Widevine, PlayReady (a version 0 box
+//     each, KIDs in the payload, which older CDMs need) and the W3C Common
+//     box for Clear Key (version 1, KIDs in the box). DASH gets the
+//     mp4protection element with cenc:default_KID plus one element per
+//     system with cenc:pssh (and mspr:pro, dashif:Laurl); every prefix other
+//     than cenc is declared on the element, as the packager requires.
+//   - HLS gets one EXT-X-KEY per KEYFORMAT, METHOD=SAMPLE-AES for cbcs and
+//     SAMPLE-AES-CTR for cenc: FairPlay (skd:// URI, cbcs only, since Apple
+//     devices decrypt nothing else), Widevine and PlayReady as data URIs of
+//     their PSSH / PlayReady Object, which is what Shaka Player parses, and
+//     Clear Key as KEYFORMAT="identity" only when a key URI is configured,
+//     because Shaka fetches the raw key from that URI and HLS has no other
+//     Clear Key signalling. cbcs is the scheme to choose when one package
+//     must play everywhere; cenc reaches Widevine, PlayReady and Clear Key.
 //   - License requests to commercial DRM vendors are opaque bytes: Proxy only
 //     forwards them, failing over to a backup on transport errors and 5xx, and
 //     never on 4xx, which are the vendor's verdict about the request.
@@ -100,15 +111,6 @@ func ParseSystem(s string) (System, error) {
 		return ClearKey, nil
 	}
 	return "", errorf(CodeInvalidSystem, "unknown DRM system %q", s)
-}
-
-// bytes returns the SystemID's 16 bytes.
-func (s System) bytes() []byte {
-	b, err := hex.DecodeString(strings.ReplaceAll(string(s), "-", ""))
-	if err != nil || len(b) != 16 {
-		panic("drm: malformed SystemID constant " + string(s))
-	}
-	return b
 }
 
 // ContentKey is one content encryption key.

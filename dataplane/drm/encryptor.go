@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -66,6 +67,20 @@ func (s Signalling) Validate(scheme string) error {
 
 func (s Signalling) has(sys System) bool { return slices.Contains(s.Systems, sys) }
 
+// normalizeSystems maps names and alternative ids ("widevine", the DASH
+// Clear Key id) to the System constants, in a new slice.
+func normalizeSystems(in []System) ([]System, error) {
+	out := make([]System, 0, len(in))
+	for _, s := range in {
+		sys, err := ParseSystem(string(s))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sys)
+	}
+	return out, nil
+}
+
 // Encryptor encrypts a CMAF package with Common Encryption as the packager
 // writes it, and contributes the manifest signalling. It satisfies
 // packager.Encryptor. One Encryptor serves one Package call.
@@ -104,10 +119,15 @@ func NewEncryptor(scheme string, keys map[string]ContentKey, sig Signalling) (*E
 			return nil, errorf(CodeInvalidKey, "track %q: cbcs needs a constant IV", tr)
 		}
 	}
+	systems, err := normalizeSystems(sig.Systems)
+	if err != nil {
+		return nil, err
+	}
+	sig.Systems = systems
 	if err := sig.Validate(scheme); err != nil {
 		return nil, err
 	}
-	return &Encryptor{scheme: scheme, keys: keys, sig: sig, tracks: map[string]*trackState{}}, nil
+	return &Encryptor{scheme: scheme, keys: maps.Clone(keys), sig: sig, tracks: map[string]*trackState{}}, nil
 }
 
 // Key returns the content key used for track.
@@ -137,7 +157,6 @@ func (e *Encryptor) PSSHBoxes(key ContentKey) ([]*mp4.PsshBox, error) {
 	return boxes, nil
 }
 
-
 // EncryptInit turns the sample entry into encv/enca with the scheme's sinf
 // and adds the PSSH boxes.
 func (e *Encryptor) EncryptInit(track string, init *mp4.InitSegment) error {
@@ -166,13 +185,25 @@ func (e *Encryptor) constantIV(key ContentKey) []byte {
 	return make([]byte, 16) // InitProtect ignores it for cenc
 }
 
-// segmentIV is the first IV of a cenc segment: 8 bytes of HMAC over the
-// track and sequence number, then a zero block counter that mp4ff increments
-// per 16-byte block. Unique per (key, track, segment), and deterministic.
-func segmentIV(key []byte, track string, seq uint32) []byte {
+// segmentIV is the first IV of a cenc fragment: 8 bytes of
+// HMAC-SHA256(key, track, sequence number, SHA-256 of the clear samples),
+// then a zero block counter that mp4ff increments per 16-byte block. The
+// same input gives the same bytes (the packager promises that), while a
+// different track, segment or content under the same key gets a fresh
+// counter range, so a re-transcoded asset packaged again with its stored
+// key never reuses keystream.
+func segmentIV(key []byte, track string, f *mp4.Fragment) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("marquee-cenc-iv\x00" + track + "\x00"))
-	_ = binary.Write(m, binary.BigEndian, seq)
+	_ = binary.Write(m, binary.BigEndian, f.Moof.Mfhd.SequenceNumber)
+	if f.Mdat != nil {
+		sum := sha256.New()
+		sum.Write(f.Mdat.Data)
+		for _, p := range f.Mdat.DataParts {
+			sum.Write(p)
+		}
+		m.Write(sum.Sum(nil))
+	}
 	iv := make([]byte, 16)
 	copy(iv, m.Sum(nil)[:8])
 	return iv
@@ -192,7 +223,7 @@ func (e *Encryptor) EncryptSegment(track string, seg *mp4.MediaSegment, _ *mp4.I
 		if e.scheme == SchemeCBCS {
 			iv = st.key.IV
 		} else {
-			iv = segmentIV(st.key.Key, track, f.Moof.Mfhd.SequenceNumber)
+			iv = segmentIV(st.key.Key, track, f)
 		}
 		if err := mp4.EncryptFragment(f, st.key.Key, iv, st.ipd); err != nil {
 			return fmt.Errorf("drm: encrypt %s segment %d: %w", track, f.Moof.Mfhd.SequenceNumber, err)

@@ -383,9 +383,14 @@ func TestNewEncryptorRejects(t *testing.T) {
 			}
 		})
 	}
-	enc, err := drm.NewEncryptor(drm.SchemeCENC, map[string]drm.ContentKey{"v": k}, drm.Signalling{})
+	// Systems may be named; the DASH Clear Key id is Clear Key.
+	named := []drm.System{"widevine", "urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"}
+	enc, err := drm.NewEncryptor(drm.SchemeCENC, map[string]drm.ContentKey{"v": k}, drm.Signalling{Systems: named})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cps := enc.DASHContentProtection("v"); len(cps) != 3 || !strings.Contains(cps[1], string(drm.ClearKeyDASH)) || !strings.Contains(cps[2], string(drm.Widevine)) {
+		t.Errorf("named systems: %q", cps)
 	}
 	if _, err := enc.Key("other"); !errors.Is(err, drm.ErrNoKey) {
 		t.Errorf("key of an unknown track: %v", err)
@@ -413,4 +418,42 @@ func TestEncryptHEVC(t *testing.T) {
 			checkSegments(t, out, clearOut, 0, key, scheme, map[string]string{})
 		})
 	}
+}
+
+// The packager promises that the same input gives the same bytes; the
+// Encryptor keeps that promise (IVs are derived, not drawn).
+func TestEncryptDeterministic(t *testing.T) {
+	tracks := []packager.Track{{ID: "v180", Kind: packager.KindVideo, Path: media(t, "v180")}}
+	for _, scheme := range []string{drm.SchemeCENC, drm.SchemeCBCS} {
+		t.Run(scheme, func(t *testing.T) {
+			var outs []packager.Output
+			for range 2 {
+				enc, err := drm.NewEncryptor(scheme, map[string]drm.ContentKey{drm.AllTracks: fixedKey(3)}, drm.Signalling{Systems: []drm.System{drm.ClearKey}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := packager.Package(context.Background(), tracks, filepath.Join(t.TempDir(), "pkg"), packager.Options{Encryptor: enc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs = append(outs, out)
+			}
+			tr := outs[0].Tracks[0]
+			for _, p := range append([]string{tr.InitPath, outs[0].DASHManifest}, segPaths(tr)...) {
+				a, errA := os.ReadFile(filepath.Join(outs[0].Dir, p))
+				b, errB := os.ReadFile(filepath.Join(outs[1].Dir, p))
+				if errA != nil || errB != nil || !bytes.Equal(a, b) {
+					t.Errorf("%s differs between runs (%v %v)", p, errA, errB)
+				}
+			}
+		})
+	}
+}
+
+func segPaths(tr packager.PackagedTrack) []string {
+	var out []string
+	for _, s := range tr.Segments {
+		out = append(out, s.Path)
+	}
+	return out
 }

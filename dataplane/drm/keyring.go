@@ -63,8 +63,9 @@ func NewKeyRing(keks map[string][]byte, active string, rnd io.Reader) (*KeyRing,
 
 // ParseKeyRing reads a ring from configuration: comma-separated
 // "id:<64 hex digits>" entries. The last entry is active unless one entry is
-// written "id:<hex>:active". Whitespace around entries is ignored.
-func ParseKeyRing(spec string, rnd io.Reader) (*KeyRing, error) {
+// written "id:<hex>:active". Whitespace around entries is ignored. Errors
+// never quote key material.
+func ParseKeyRing(spec string) (*KeyRing, error) {
 	keks := map[string][]byte{}
 	active, marked := "", false
 	for i, entry := range strings.Split(spec, ",") {
@@ -82,7 +83,6 @@ func ParseKeyRing(spec string, rnd io.Reader) (*KeyRing, error) {
 		}
 		k, err := hex.DecodeString(parts[1])
 		if err != nil || len(k) != KEKSize {
-			// The message never echoes key material.
 			return nil, errorf(CodeInvalidKeyRing, "entry %d (%q): key is not %d hex digits", i+1, id, 2*KEKSize)
 		}
 		keks[id] = k
@@ -95,7 +95,7 @@ func ParseKeyRing(spec string, rnd io.Reader) (*KeyRing, error) {
 			active = id
 		}
 	}
-	return NewKeyRing(keks, active, rnd)
+	return NewKeyRing(keks, active, nil)
 }
 
 // Active is the id of the KEK that Wrap uses.

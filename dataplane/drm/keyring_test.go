@@ -35,7 +35,7 @@ func TestParseKeyRing(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r, err := drm.ParseKeyRing(c.spec, nil)
+			r, err := drm.ParseKeyRing(c.spec)
 			if c.ok != (err == nil) {
 				t.Fatalf("ParseKeyRing: %v", err)
 			}
@@ -56,19 +56,19 @@ func TestParseKeyRing(t *testing.T) {
 }
 
 func TestWrapUnwrap(t *testing.T) {
-	old, err := drm.ParseKeyRing("k1:"+hexA, nil)
+	old, err := drm.ParseKeyRing("k1:" + hexA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := drm.ParseKeyRing("k1:"+hexA+",k2:"+hexB, nil)
+	rotated, err := drm.ParseKeyRing("k1:" + hexA + ",k2:" + hexB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := drm.ParseKeyRing("k1:"+hexB, nil) // same id, different key
+	other, err := drm.ParseKeyRing("k1:" + hexB) // same id, different key
 	if err != nil {
 		t.Fatal(err)
 	}
-	onlyNew, err := drm.ParseKeyRing("k2:"+hexB, nil)
+	onlyNew, err := drm.ParseKeyRing("k2:" + hexB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestWrapUnwrap(t *testing.T) {
 }
 
 func TestWrappedString(t *testing.T) {
-	r, err := drm.ParseKeyRing("k1:"+hexA, nil)
+	r, err := drm.ParseKeyRing("k1:" + hexA)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func (w WidevinePSSH) Marshal() []byte {
 		b = appendPBBytes(b, 4, w.ContentID)
 	}
 	if w.Scheme != "" {
-		b = appendPBVarint(b, 9<<3|0, uint64(binary.BigEndian.Uint32([]byte(w.Scheme + "\x00\x00\x00\x00")[:4])))
+		b = appendPBVarint(b, 9<<3 /* field 9, wire type varint */, uint64(binary.BigEndian.Uint32([]byte(w.Scheme + "\x00\x00\x00\x00")[:4])))
 	}
 	return b
 }

@@ -28,9 +28,12 @@ import (
 	"github.com/marquee-video/marquee/controlplane/assets"
 	assetstore "github.com/marquee-video/marquee/controlplane/assets/sqlstore"
 	"github.com/marquee-video/marquee/controlplane/nodes"
+	"github.com/marquee-video/marquee/controlplane/playback"
+	pbstore "github.com/marquee-video/marquee/controlplane/playback/sqlstore"
 	"github.com/marquee-video/marquee/controlplane/uploads"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
 	hookstore "github.com/marquee-video/marquee/controlplane/webhooks/sqlstore"
+	"github.com/marquee-video/marquee/dataplane/drm"
 	"github.com/marquee-video/marquee/internal/db"
 	"github.com/marquee-video/marquee/internal/idempotency"
 	"github.com/marquee-video/marquee/internal/netguard"
@@ -82,7 +85,22 @@ type Config struct {
 	WebhookAllowCIDRs   []netip.Prefix
 	WebhookPollInterval time.Duration
 	WebhookBackoff      func(n int) time.Duration
-	Log                 *slog.Logger
+	// PublicURL is how viewers reach this control plane (the built-in
+	// origin, steering and license URLs); empty: the listening address.
+	PublicURL string
+	// KEK is the key-encryption key ring that wraps content keys
+	// ("k1:<64 hex>,k2:<64 hex>", the last active); empty reads or creates
+	// DataDir/kek.key.
+	KEK string
+	// GeoHeader is the trusted edge's country header (default
+	// CF-IPCountry), believed from TrustedProxyCIDRs (default loopback);
+	// GeoIPDB a MaxMind-format country database for everyone else.
+	GeoHeader         string
+	TrustedProxyCIDRs []netip.Prefix
+	GeoIPDB           string
+	// CDNProbeInterval is how often CDN canaries are probed (default 10s).
+	CDNProbeInterval time.Duration
+	Log              *slog.Logger
 }
 
 // App is a running control plane.
@@ -99,6 +117,8 @@ type App struct {
 	queue      *asynq.Client
 	nodeKey    []byte
 	server     *api.Server
+	playback   *playback.Service
+	geo        *playback.Geo
 	ln         net.Listener
 }
 
@@ -204,8 +224,18 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	if a.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	if err = a.openPlayback(ctx, secret); err != nil {
+		return nil, err
+	}
 	a.server, err = api.New(api.Config{
-		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
+		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups, Playback: a.playback, Geo: a.geo,
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),
@@ -217,14 +247,45 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
-	if a.ln, err = net.Listen("tcp", addr); err != nil {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
 	return a, nil
+}
+
+// openPlayback builds the playback service: the KEK ring, the entitlement
+// policy, geo and the per-tenant origin secret.
+func (a *App) openPlayback(ctx context.Context, secret []byte) error {
+	spec := a.cfg.KEK
+	if spec == "" {
+		k, err := secretFile(a.cfg.DataDir, "kek.key")
+		if err != nil {
+			return err
+		}
+		spec = "k1:" + hex.EncodeToString(k)
+	}
+	ring, err := drm.ParseKeyRing(spec)
+	if err != nil {
+		return fmt.Errorf("key-encryption keys: %w", err)
+	}
+	policy, err := policies.NewPlaybackPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	trusted := a.cfg.TrustedProxyCIDRs
+	if trusted == nil {
+		trusted = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	if a.geo, err = playback.OpenGeo(a.cfg.GeoHeader, trusted, a.cfg.GeoIPDB); err != nil {
+		return err
+	}
+	public := a.cfg.PublicURL
+	if public == "" {
+		public = a.URL()
+	}
+	a.playback, err = playback.NewService(playback.Config{
+		Store: pbstore.New(a.db), Assets: a.assets, Objects: a.objects, Policy: policy, Keys: ring,
+		OriginSecret: derivedKey(secret, "origin"), PublicURL: public,
+		LicenseGuard: netguard.Policy{Allow: a.cfg.WebhookAllowCIDRs}, Log: a.cfg.Log,
+	})
+	return err
 }
 
 // secretFile reads a 32-byte secret kept hex-encoded in the data directory,
@@ -306,6 +367,11 @@ func (a *App) Serve(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { a.relay.Run(bgCtx) })
 	bg.Go(func() { _ = a.dispatcher.Run(bgCtx) })
+	probe := a.cfg.CDNProbeInterval
+	if probe <= 0 {
+		probe = 10 * time.Second
+	}
+	bg.Go(func() { a.playback.RunProbes(bgCtx, probe) })
 	var err error
 	select {
 	case err = <-errc:
@@ -337,4 +403,10 @@ func (a *App) close() {
 	if a.db != nil {
 		_ = a.db.Close()
 	}
+	if a.geo != nil {
+		_ = a.geo.Close()
+	}
 }
+
+// Playback is the playback service (for tests and the admin CLI).
+func (a *App) Playback() *playback.Service { return a.playback }

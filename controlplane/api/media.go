@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/marquee-video/marquee/controlplane/assets"
 	"github.com/marquee-video/marquee/controlplane/nodes"
+	"github.com/marquee-video/marquee/controlplane/playback"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
 	"github.com/marquee-video/marquee/internal/errs"
 	"github.com/marquee-video/marquee/internal/wire"
@@ -35,7 +37,8 @@ const localNode = "node"
 // ready.
 type AssetView struct {
 	assets.Asset
-	Playback *Playback `json:"playback"`
+	Playback    *Playback             `json:"playback"`
+	PlaybackIDs []playback.PlaybackID `json:"playback_ids,omitempty"`
 }
 
 // Playback holds a ready asset's manifest URLs.
@@ -46,22 +49,43 @@ type Playback struct {
 
 func view(a assets.Asset) AssetView {
 	v := AssetView{Asset: a}
-	if a.Status == assets.StatusReady {
+	// Encrypted assets play only through drm playback ids (/play).
+	if a.Status == assets.StatusReady && !a.Protected {
 		v.Playback = &Playback{HLS: "/stream/" + a.ID + "/master.m3u8", DASH: "/stream/" + a.ID + "/manifest.mpd"}
 	}
 	return v
 }
 
 func (s *Server) createAsset(c *fiber.Ctx) error {
-	var in assets.CreateInput
+	var in CreateAssetRequest
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	a, err := s.cfg.Assets.CreateFromURL(c.UserContext(), acting(c).ID, in)
+	pbIn := playback.CreatePlaybackIDInput{Policy: in.PlaybackPolicy, Access: in.Access}
+	if in.PlaybackPolicy != "" || in.Access != nil {
+		if s.cfg.Playback == nil {
+			return errs.Field("playback_policy", "playback ids are not available on this server")
+		}
+		// Checked before the asset exists, so bad rules never leave an
+		// asset behind.
+		if err := pbIn.Validate(); err != nil {
+			return err
+		}
+	}
+	tenant := acting(c).ID
+	a, err := s.cfg.Assets.CreateFromURL(c.UserContext(), tenant, assets.CreateInput{Input: in.Input, Protected: in.PlaybackPolicy == playback.PolicyDRM})
 	if err != nil {
 		return err
 	}
-	return c.Status(201).JSON(view(a))
+	v := view(a)
+	if in.PlaybackPolicy != "" {
+		p, err := s.cfg.Playback.CreatePlaybackID(c.UserContext(), tenant, a.ID, pbIn)
+		if err != nil {
+			return err
+		}
+		v.PlaybackIDs = []playback.PlaybackID{p}
+	}
+	return c.Status(201).JSON(v)
 }
 
 func (s *Server) getAsset(c *fiber.Ctx) error {
@@ -201,11 +225,25 @@ func (s *Server) startJob(c *fiber.Ctx) error {
 	if in.Attempt == "" || len(in.Attempt) > 64 {
 		return errs.Field("attempt", "attempt must be a short id")
 	}
-	j, err := s.cfg.Assets.Start(c.UserContext(), c.Params("tenant"), c.Params("job"), in.Attempt, node(c).ID, JobLease)
+	tenant := c.Params("tenant")
+	j, err := s.cfg.Assets.Start(c.UserContext(), tenant, c.Params("job"), in.Attempt, node(c).ID, JobLease)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"job_id": j.ID, "attempt": j.Attempt, "attempts": j.Attempts, "lease_seconds": int(JobLease.Seconds())})
+	lease := fiber.Map{"job_id": j.ID, "attempt": j.Attempt, "attempts": j.Attempts, "lease_seconds": int(JobLease.Seconds())}
+	if j.Payload.Protected {
+		// The content key goes to the attempt that holds the job, over this
+		// API, never through the queue.
+		if s.cfg.Playback == nil {
+			return errs.E(errs.Unavailable, "drm_unavailable", "this control plane has no playback service to key protected jobs")
+		}
+		k, err := s.cfg.Playback.ContentKeyFor(c.UserContext(), tenant, j.AssetID)
+		if err != nil {
+			return err
+		}
+		lease["content_key"] = wire.ContentKeyGrant{KID: k.KIDHex(), Key: hex.EncodeToString(k.Key), LicenseURL: playback.LicensePlaceholder}
+	}
+	return c.JSON(lease)
 }
 
 func (s *Server) jobProgress(c *fiber.Ctx) error {

@@ -253,7 +253,8 @@ func schemaDefs() map[string]any {
 		}),
 		"WebhookDeliveryList": obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("WebhookDelivery")}, "next_cursor": strOrNull}),
 		"CreateUploadRequest": map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{
-			"size": map[string]any{"type": "integer", "minimum": 1, "description": "the exact Upload-Length the tus client will declare; checked against the storage quota now"},
+			"size":            map[string]any{"type": "integer", "minimum": 1, "description": "the exact Upload-Length the tus client will declare; checked against the storage quota now"},
+			"playback_policy": map[string]any{"type": "string", "enum": []string{"public", "signed", "drm"}, "description": "drm packages the asset encrypted (cenc and cbcs); add playback ids once it exists"},
 		}},
 		"CreatedUpload": obj([]string{"id", "url", "expires_at"}, map[string]any{
 			"id": str, "url": map[string]any{"type": "string", "format": "uri", "description": "the tus endpoint: POST to create (Upload-Length), then HEAD and PATCH; the token in it is the credential"}, "expires_at": timeStr,
@@ -269,15 +270,21 @@ func schemaDefs() map[string]any {
 			})},
 			"default": map[string]any{"type": "boolean"},
 		}),
-		"CreateAssetRequest": obj([]string{"input"}, map[string]any{"input": map[string]any{"type": "string", "format": "uri"}}),
+		"CreateAssetRequest": obj([]string{"input"}, map[string]any{
+			"input":           map[string]any{"type": "string", "format": "uri"},
+			"playback_policy": map[string]any{"type": "string", "enum": []string{"public", "signed", "drm"}, "description": "adds a first playback id; drm also packages the asset encrypted"},
+			"access":          map[string]any{"type": "object", "description": "the first playback id's access rules (see CreatePlaybackIDRequest)"},
+		}),
 		"Asset": obj([]string{"id", "status", "progress", "duration", "renditions", "playback", "error", "created_at"}, map[string]any{
 			"id": str, "status": map[string]any{"type": "string", "enum": []string{"waiting", "processing", "ready", "errored"}},
 			"progress": map[string]any{"type": "number", "minimum": 0, "maximum": 100}, "duration": map[string]any{"type": []string{"number", "null"}},
-			"renditions": map[string]any{"type": "array", "items": obj(nil, map[string]any{"name": str, "width": integer, "height": integer, "bitrate": integer, "codec": str})},
-			"has_audio":  map[string]any{"type": "boolean"},
-			"playback":   map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{"hls": str, "dash": str}},
-			"error":      map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{"code": str, "message": str}},
-			"created_at": timeStr, "updated_at": timeStr,
+			"renditions":   map[string]any{"type": "array", "items": obj(nil, map[string]any{"name": str, "width": integer, "height": integer, "bitrate": integer, "codec": str})},
+			"has_audio":    map[string]any{"type": "boolean"},
+			"protected":    map[string]any{"type": "boolean"},
+			"playback_ids": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+			"playback":     map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{"hls": str, "dash": str}},
+			"error":        map[string]any{"type": []string{"object", "null"}, "properties": map[string]any{"code": str, "message": str}},
+			"created_at":   timeStr, "updated_at": timeStr,
 		}),
 		"AssetList": obj([]string{"data", "next_cursor"}, map[string]any{"data": map[string]any{"type": "array", "items": ref("Asset")}, "next_cursor": strOrNull}),
 		"Node": obj([]string{"id", "name", "healthy"}, map[string]any{

@@ -31,6 +31,7 @@ import (
 
 	"github.com/marquee-video/marquee/controlplane/assets"
 	"github.com/marquee-video/marquee/controlplane/nodes"
+	"github.com/marquee-video/marquee/controlplane/playback"
 	"github.com/marquee-video/marquee/controlplane/uploads"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
 	"github.com/marquee-video/marquee/internal/errs"
@@ -67,6 +68,11 @@ type Config struct {
 	// Uploads serves direct, resumable (tus) uploads; without it the upload
 	// routes are not registered.
 	Uploads *uploads.Service
+	// Playback serves playback ids, tokens, manifests, the origin and
+	// licenses; without it those routes are not registered. Geo finds
+	// viewers' countries.
+	Playback *playback.Service
+	Geo      *playback.Geo
 }
 
 // Server is the HTTP API.

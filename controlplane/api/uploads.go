@@ -6,7 +6,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
+	"github.com/marquee-video/marquee/controlplane/playback"
 	"github.com/marquee-video/marquee/controlplane/uploads"
+	"github.com/marquee-video/marquee/internal/errs"
 )
 
 // Param kinds of the upload routes.
@@ -28,13 +30,21 @@ type CreatedUpload struct {
 }
 
 func (s *Server) createUpload(c *fiber.Ctx) error {
-	var in uploads.CreateInput
+	var in struct {
+		Size           *int64          `json:"size"`
+		PlaybackPolicy playback.Policy `json:"playback_policy"`
+	}
 	if len(c.Body()) > 0 {
 		if err := decode(c, &in); err != nil {
 			return err
 		}
 	}
-	u, token, err := s.cfg.Uploads.Create(c.UserContext(), acting(c).ID, in)
+	switch in.PlaybackPolicy {
+	case "", playback.PolicyPublic, playback.PolicySigned, playback.PolicyDRM:
+	default:
+		return errs.Field("playback_policy", "playback_policy must be public, signed or drm")
+	}
+	u, token, err := s.cfg.Uploads.Create(c.UserContext(), acting(c).ID, uploads.CreateInput{Size: in.Size, Protected: in.PlaybackPolicy == playback.PolicyDRM})
 	if err != nil {
 		return err
 	}

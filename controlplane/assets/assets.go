@@ -46,20 +46,23 @@ const (
 
 // Asset is a tenant's video.
 type Asset struct {
-	ID             string           `json:"id"`
-	TenantID       string           `json:"-"`
-	Status         Status           `json:"status"`
-	Progress       float64          `json:"progress"`
-	Duration       *float64         `json:"duration"`
-	Renditions     []wire.Rendition `json:"renditions"`
-	HasAudio       bool             `json:"has_audio"`
-	SourceKey      string           `json:"-"`
-	SourceURL      string           `json:"-"`
-	SourceBytes    int64            `json:"-"`
-	PlaybackPrefix string           `json:"-"`
-	Error          *AssetError      `json:"error"`
-	CreatedAt      time.Time        `json:"created_at"`
-	UpdatedAt      time.Time        `json:"updated_at"`
+	ID         string           `json:"id"`
+	TenantID   string           `json:"-"`
+	Status     Status           `json:"status"`
+	Progress   float64          `json:"progress"`
+	Duration   *float64         `json:"duration"`
+	Renditions []wire.Rendition `json:"renditions"`
+	HasAudio   bool             `json:"has_audio"`
+	// Protected assets are packaged encrypted (cenc and cbcs) and play only
+	// through drm playback ids.
+	Protected      bool        `json:"protected"`
+	SourceKey      string      `json:"-"`
+	SourceURL      string      `json:"-"`
+	SourceBytes    int64       `json:"-"`
+	PlaybackPrefix string      `json:"-"`
+	Error          *AssetError `json:"error"`
+	CreatedAt      time.Time   `json:"created_at"`
+	UpdatedAt      time.Time   `json:"updated_at"`
 }
 
 // AssetError says why an asset errored.
@@ -166,6 +169,8 @@ type Admit func(ctx context.Context, resource string, limit *int64, used, reques
 // CreateInput asks for an asset from a remote URL.
 type CreateInput struct {
 	Input string `json:"input"`
+	// Protected packages the asset encrypted.
+	Protected bool `json:"-"`
 }
 
 // EncodingProfile is a tenant's ladder for new assets.

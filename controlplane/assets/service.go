@@ -91,13 +91,13 @@ func (s *Service) CreateFromURL(ctx context.Context, tenant string, in CreateInp
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(in.Input) > 2048 {
 		return Asset{}, errs.Field("input", "input must be an http or https URL without credentials")
 	}
-	return s.create(ctx, tenant, "", in.Input, 0)
+	return s.create(ctx, tenant, "", in.Input, 0, in.Protected)
 }
 
 // CreateFromUpload creates an asset from a completed upload already stored
 // at sourceKey.
-func (s *Service) CreateFromUpload(ctx context.Context, tenant, sourceKey string, size int64) (Asset, error) {
-	return s.create(ctx, tenant, sourceKey, "", size)
+func (s *Service) CreateFromUpload(ctx context.Context, tenant, sourceKey string, size int64, protected bool) (Asset, error) {
+	return s.create(ctx, tenant, sourceKey, "", size, protected)
 }
 
 // EncodingProfile is the ladder the tenant's new assets get.
@@ -123,18 +123,18 @@ func (s *Service) SetEncodingProfile(ctx context.Context, tenant string, p Encod
 	return EncodingProfile{Ladder: p.Ladder}, nil
 }
 
-func (s *Service) create(ctx context.Context, tenant, sourceKey, sourceURL string, size int64) (Asset, error) {
+func (s *Service) create(ctx context.Context, tenant, sourceKey, sourceURL string, size int64, protected bool) (Asset, error) {
 	profile, err := s.EncodingProfile(ctx, tenant)
 	if err != nil {
 		return Asset{}, err
 	}
 	now := s.now()
-	a := Asset{ID: ids.New(ids.Asset), TenantID: tenant, Status: StatusWaiting, SourceKey: sourceKey, SourceURL: sourceURL, SourceBytes: size, CreatedAt: now, UpdatedAt: now}
+	a := Asset{ID: ids.New(ids.Asset), TenantID: tenant, Status: StatusWaiting, SourceKey: sourceKey, SourceURL: sourceURL, SourceBytes: size, Protected: protected, CreatedAt: now, UpdatedAt: now}
 	j := Job{
 		ID: ids.New(ids.Job), TenantID: tenant, AssetID: a.ID, Kind: wire.TaskTranscode, Queue: wire.QueueCPU, CreatedAt: now,
 		Payload: wire.TranscodeTask{
 			TenantID: tenant, AssetID: a.ID, SourceKey: sourceKey, SourceURL: sourceURL, Ladder: profile.Ladder,
-			SegmentSeconds: s.cfg.SegmentSeconds, OutputPrefix: Prefix(tenant, a.ID), TimeLimit: s.cfg.JobTimeLimit,
+			SegmentSeconds: s.cfg.SegmentSeconds, OutputPrefix: Prefix(tenant, a.ID), TimeLimit: s.cfg.JobTimeLimit, Protected: protected,
 		},
 	}
 	j.Payload.JobID = j.ID

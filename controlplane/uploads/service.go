@@ -29,7 +29,7 @@ type Objects interface {
 
 // AssetCreator turns a stored upload into an asset (assets.Service).
 type AssetCreator interface {
-	CreateFromUpload(ctx context.Context, tenant, sourceKey string, size int64) (assets.Asset, error)
+	CreateFromUpload(ctx context.Context, tenant, sourceKey string, size int64, protected bool) (assets.Asset, error)
 }
 
 // QuotaPolicy decides quota questions (policies.QuotaPolicy).
@@ -109,7 +109,7 @@ func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (Up
 		}
 	}
 	now := s.now()
-	r := record{ID: ids.New(IDPrefix), TenantID: tenant, Size: in.Size, ExpiresAt: now.Add(s.cfg.TTL).Truncate(time.Second), CreatedAt: now}
+	r := record{ID: ids.New(IDPrefix), TenantID: tenant, Size: in.Size, Protected: in.Protected, ExpiresAt: now.Add(s.cfg.TTL).Truncate(time.Second), CreatedAt: now}
 	if err := s.save(ctx, r); err != nil {
 		return Upload{}, "", err
 	}

@@ -180,7 +180,7 @@ func (s *Service) finish(ctx context.Context, g Grant, info tusd.FileInfo) (stri
 	if err := s.cfg.Objects.PutFile(ctx, key, path, "application/octet-stream"); err != nil {
 		return "", err
 	}
-	a, err := s.cfg.Assets.CreateFromUpload(ctx, g.TenantID, key, info.Size)
+	a, err := s.cfg.Assets.CreateFromUpload(ctx, g.TenantID, key, info.Size, r.Protected)
 	if err != nil {
 		return "", err
 	}

@@ -53,6 +53,8 @@ type Upload struct {
 // the tus upload is created.
 type CreateInput struct {
 	Size *int64 `json:"size"`
+	// Protected makes the asset packaged encrypted.
+	Protected bool `json:"-"`
 }
 
 // Validate checks the input against the hard maximum.
@@ -83,6 +85,7 @@ type record struct {
 	TenantID  string    `json:"tenant_id"`
 	Size      *int64    `json:"size,omitempty"`
 	AssetID   string    `json:"asset_id,omitempty"`
+	Protected bool      `json:"protected,omitempty"`
 	ExpiresAt time.Time `json:"expires_at"`
 	CreatedAt time.Time `json:"created_at"`
 }

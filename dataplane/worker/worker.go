@@ -200,7 +200,10 @@ func (w *Worker) handleTranscode(ctx context.Context, task *asynq.Task) error {
 	_, _ = rand.Read(b)
 	attempt := "att_" + hex.EncodeToString(b)
 	log := w.log.With("job", p.JobID, "tenant", p.TenantID, "asset", p.AssetID, "attempt", attempt)
-	if err := w.cp.do(ctx, http.MethodPost, jobPath(p.TenantID, p.JobID, "start"), w.cp.token, map[string]string{"attempt": attempt}, nil); err != nil {
+	var lease struct {
+		ContentKey *wire.ContentKeyGrant `json:"content_key"`
+	}
+	if err := w.cp.do(ctx, http.MethodPost, jobPath(p.TenantID, p.JobID, "start"), w.cp.token, map[string]string{"attempt": attempt}, &lease); err != nil {
 		if isCode(err, "job_final", "job_leased", "not_found") {
 			log.Info("job not ours to run", "reason", err)
 			return nil
@@ -210,7 +213,10 @@ func (w *Worker) handleTranscode(ctx context.Context, task *asynq.Task) error {
 	w.running.Add(1)
 	defer w.running.Add(-1)
 	start := time.Now()
-	res, jerr := w.run(ctx, p, attempt, log)
+	if p.Protected && lease.ContentKey == nil {
+		return fmt.Errorf("worker: job %s is protected but its lease has no content key", p.JobID)
+	}
+	res, jerr := w.run(ctx, p, attempt, lease.ContentKey, log)
 	if jerr != nil {
 		// The tenant sees this message: no paths of the worker's disk.
 		jerr.Message = workPathRE.ReplaceAllString(jerr.Message, "the source")
@@ -235,7 +241,7 @@ func (w *Worker) handleTranscode(ctx context.Context, task *asynq.Task) error {
 	return nil
 }
 
-func (w *Worker) run(ctx context.Context, p wire.TranscodeTask, attempt string, log *slog.Logger) (wire.JobResult, *wire.JobError) {
+func (w *Worker) run(ctx context.Context, p wire.TranscodeTask, attempt string, key *wire.ContentKeyGrant, log *slog.Logger) (wire.JobResult, *wire.JobError) {
 	if p.TimeLimit > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.TimeLimit)
@@ -270,7 +276,7 @@ func (w *Worker) run(ctx context.Context, p wire.TranscodeTask, attempt string, 
 	if res.Audio != nil {
 		tracks = append(tracks, packager.Track{ID: "audio", Kind: "audio", Path: res.Audio.Path, Bandwidth: res.Audio.Bitrate, Codecs: res.Audio.Codec})
 	}
-	out, err := packager.Package(ctx, tracks, filepath.Join(dir, "package"), packager.Options{SegmentDuration: time.Duration(p.SegmentSeconds) * time.Second})
+	out, err := packageVariants(ctx, tracks, filepath.Join(dir, "package"), time.Duration(p.SegmentSeconds)*time.Second, key)
 	if err != nil {
 		return wire.JobResult{}, jobError(ctx, err)
 	}

@@ -51,6 +51,9 @@ type TranscodeTask struct {
 	OutputPrefix string `json:"output_prefix"`
 	// TimeLimit bounds the whole job on the worker.
 	TimeLimit time.Duration `json:"time_limit"`
+	// Protected packages encrypted, with the content key the worker gets
+	// from the control plane's internal API.
+	Protected bool `json:"protected,omitempty"`
 }
 
 // Validate checks a payload before it is enqueued or run.
@@ -134,4 +137,64 @@ type NodeRegistration struct {
 type NodeHeartbeat struct {
 	Running  int  `json:"running"`
 	Draining bool `json:"draining"`
+}
+
+// IndexName is the package index a worker writes at the root of an asset's
+// package: what the manifest service renders personalised manifests from.
+const IndexName = "index.json"
+
+// Package variants: where each copy of the package sits under the asset's
+// prefix. A clear asset has one clear copy at the root; a protected one a
+// cenc copy (DASH, ClearKey, Widevine, PlayReady) and a cbcs copy (HLS,
+// FairPlay, and Widevine/PlayReady on newer devices), and no clear one.
+const (
+	VariantClear = "clear"
+	VariantCENC  = "cenc"
+	VariantCBCS  = "cbcs"
+)
+
+// VariantDir is the folder of a variant under the asset's prefix, "" for
+// the clear root.
+func VariantDir(v string) string {
+	if v == VariantClear {
+		return ""
+	}
+	return v + "/"
+}
+
+// PackageIndex describes a packaged asset.
+type PackageIndex struct {
+	Version  int            `json:"version"`
+	Duration float64        `json:"duration"`
+	Variants []string       `json:"variants"`
+	Tracks   []IndexedTrack `json:"tracks"`
+	// KIDs are the content key ids of a protected package (hex).
+	KIDs []string `json:"kids,omitempty"`
+}
+
+// IndexedTrack is one packaged track. Playlist and Init are relative to the
+// variant's folder.
+type IndexedTrack struct {
+	ID               string  `json:"id"`
+	Kind             string  `json:"kind"`
+	Codecs           string  `json:"codecs"`
+	Width            int     `json:"width,omitempty"`
+	Height           int     `json:"height,omitempty"`
+	FrameRate        float64 `json:"frame_rate,omitempty"`
+	Bandwidth        int     `json:"bandwidth"`
+	AverageBandwidth int     `json:"average_bandwidth"`
+	Language         string  `json:"language,omitempty"`
+	Playlist         string  `json:"playlist"`
+}
+
+// ContentKeyGrant is a protected job's content key, handed to the worker
+// that packages it over the internal API (never through the queue).
+type ContentKeyGrant struct {
+	KID string `json:"kid"` // 32 hex digits
+	Key string `json:"key"` // 32 hex digits
+	// LicenseURL is the ClearKey license placeholder the manifest service
+	// replaces with the viewer's tokenized license URL.
+	LicenseURL string `json:"license_url"`
+	// Systems are the DRM systems to signal besides ClearKey.
+	Systems []string `json:"systems"`
 }

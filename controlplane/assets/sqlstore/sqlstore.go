@@ -53,6 +53,7 @@ type assetRow struct {
 	Duration       *float64
 	Renditions     string
 	HasAudio       bool
+	Protected      bool
 	PlaybackPrefix *string
 	ErrorCode      *string
 	ErrorMessage   *string
@@ -65,7 +66,7 @@ func (assetRow) TableName() string { return "assets" }
 func (r assetRow) domain() assets.Asset {
 	a := assets.Asset{
 		ID: r.ID, TenantID: r.TenantID, Status: assets.Status(r.Status), Progress: r.Progress, Duration: r.Duration,
-		HasAudio: r.HasAudio, SourceKey: deref(r.SourceKey), SourceURL: deref(r.SourceURL), SourceBytes: r.SourceBytes,
+		HasAudio: r.HasAudio, Protected: r.Protected, SourceKey: deref(r.SourceKey), SourceURL: deref(r.SourceURL), SourceBytes: r.SourceBytes,
 		PlaybackPrefix: deref(r.PlaybackPrefix), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		Renditions: []wire.Rendition{},
 	}
@@ -149,7 +150,7 @@ func (s *Store) CreateAsset(ctx context.Context, tenant string, a assets.Asset, 
 		now := a.CreatedAt
 		if err := tx.Create(&assetRow{
 			TenantID: tenant, ID: a.ID, Status: string(assets.StatusWaiting), SourceKey: ptr(a.SourceKey), SourceURL: ptr(a.SourceURL),
-			SourceBytes: a.SourceBytes, Renditions: "[]", CreatedAt: now, UpdatedAt: now,
+			SourceBytes: a.SourceBytes, Protected: a.Protected, Renditions: "[]", CreatedAt: now, UpdatedAt: now,
 		}).Error; err != nil {
 			return err
 		}

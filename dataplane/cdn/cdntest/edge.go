@@ -101,6 +101,44 @@ var edgeConf = template.Must(template.New("edge").Parse(commonConf + `
         # A browser player fetches segments cross-origin.
         add_header Access-Control-Allow-Origin * always;
         add_header Access-Control-Expose-Headers "Content-Length, Content-Range, X-Cache-Status" always;
+        # Path tokens (controlplane/playback): /t/<md5>/<expires>/a/<asset>/<file>,
+        # one signature for everything under the asset's prefix, so relative
+        # URLs in playlists and MPDs stay signed.
+        location ~ "^/t/([A-Za-z0-9_-]{22})/([0-9]+)(/a/[A-Za-z0-9_]+/)(.*)$" {
+            if ($request_method = OPTIONS) {
+                add_header Access-Control-Allow-Origin * always;
+                add_header Access-Control-Allow-Methods "GET, HEAD, OPTIONS" always;
+                add_header Access-Control-Allow-Headers "Range" always;
+                return 204;
+            }
+            secure_link $1,$2;
+            secure_link_md5 "$2$3 {{.Secret}}";
+            if ($secure_link = "") { return 403; }
+            if ($secure_link = "0") { return 410; }
+{{if .OriginHost}}
+            proxy_pass {{.OriginHost}};
+{{else}}
+            return 502;
+{{end}}
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache edge;
+            proxy_cache_key $3$4;
+            proxy_cache_valid 200 206 {{.CacheValid}}s;
+            proxy_cache_lock on;
+            add_header X-Cache-Status $upstream_cache_status always;
+            add_header Access-Control-Allow-Origin * always;
+            add_header Access-Control-Expose-Headers "Content-Length, Content-Range, X-Cache-Status" always;
+        }
+        # The health canary: fetched through to the origin, never cached.
+        location = /canary {
+{{if .OriginHost}}
+            proxy_pass {{.OriginHost}};
+{{else}}
+            return 502;
+{{end}}
+            add_header Access-Control-Allow-Origin * always;
+        }
         location / {
             if ($request_method = OPTIONS) {
                 add_header Access-Control-Allow-Origin * always;
@@ -167,8 +205,15 @@ func StartEdge(t testing.TB, cfg EdgeConfig) *Edge {
 		// With a URI part, proxy_pass replaces the location's "/" with it.
 		originURL += "/"
 	}
+	originHost := ""
+	if origin.Path == "" || origin.Path == "/" {
+		// A regex location's proxy_pass may not have a URI part: path
+		// tokens need an origin at the root.
+		originHost = origin.Scheme + "://" + origin.Host
+	}
 	return start(t, edgeConf, map[string]any{
 		"Origin":     originURL,
+		"OriginHost": originHost,
 		"Secret":     cfg.Secret,
 		"CacheValid": int64(valid / time.Second),
 	})

@@ -1,0 +1,457 @@
+package playback
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/marquee-video/marquee/dataplane/cdn"
+	"github.com/marquee-video/marquee/dataplane/drm"
+	"github.com/marquee-video/marquee/internal/errs"
+	"github.com/marquee-video/marquee/internal/wire"
+	"github.com/marquee-video/marquee/policies"
+)
+
+// Viewer context the edge tells us.
+type Request struct {
+	PlaybackID string
+	Token      string
+	// Audience is what the token must be for: AudienceVideo for manifests
+	// and steering, AudienceLicense for licenses.
+	Audience string
+	// Country is the viewer's ISO country from a trusted edge header or the
+	// GeoIP database, "" when unknown.
+	Country string
+	// Region steers towards CDNs serving it ("eu", "us-east").
+	Region string
+	// SkipPackage leaves the package unread (steering, reports).
+	SkipPackage bool
+}
+
+// Session is an authorized playback.
+type Session struct {
+	PB       PlaybackID
+	Claims   *Claims
+	Decision policies.PlaybackDecision
+	pkg      *packageView
+	token    string
+	session  string // the steering session key
+}
+
+// Authorize checks the playback id, the token and the entitlement policy.
+func (s *Service) Authorize(ctx context.Context, r Request) (*Session, error) {
+	pb, err := s.playbackID(ctx, r.PlaybackID)
+	if err != nil {
+		return nil, err
+	}
+	sess := &Session{PB: pb, Claims: &Claims{}, token: r.Token, session: r.PlaybackID}
+	if pb.Policy != PolicyPublic || r.Token != "" {
+		c, err := verifyToken(r.Token, pb, r.Audience, func(kid string) (verifyKey, error) { return s.verifyKey(ctx, kid) })
+		if err != nil {
+			return nil, err
+		}
+		sess.Claims = c
+		sess.session = c.Viewer + "/" + r.Token[max(0, len(r.Token)-16):]
+	}
+	req := policies.PlaybackRequest{
+		Model: pb.Access.Model, Tier: pb.Access.Tier, RatingAge: -1, ProfileAgeLimit: -1,
+		AllowCountries: pb.Access.AllowCountries, DenyCountries: pb.Access.DenyCountries,
+		TokenTier: sess.Claims.Tier, Country: strings.ToUpper(r.Country),
+	}
+	if sess.Claims.Country != nil {
+		req.TokenAllowCountries, req.TokenDenyCountries = upper(sess.Claims.Country.Allow), upper(sess.Claims.Country.Deny)
+	}
+	if age, ok := ratingAges[pb.Access.Rating]; ok {
+		req.RatingAge = age
+	}
+	var rental *Entitlement
+	// Entitlement data is read only when the rules need it.
+	needViewer := pb.Access.Model == ModelSVOD && req.TokenTier != pb.Access.Tier || pb.Access.Model == ModelTVOD || (req.RatingAge >= 0 && sess.Claims.Profile != "")
+	if needViewer && sess.Claims.Viewer != "" {
+		v, err := s.cfg.Store.Viewer(ctx, pb.TenantID, sess.Claims.Viewer)
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			return nil, err
+		}
+		now := s.now()
+		for _, e := range v.Entitlements {
+			active := e.Active(now)
+			switch {
+			case e.Kind == KindSVOD && active:
+				req.ViewerTiers = append(req.ViewerTiers, e.Tier)
+			case e.Kind == KindPurchase && active && e.AssetID == pb.AssetID:
+				req.HasPurchase = true
+			case e.Kind == KindRental && e.AssetID == pb.AssetID:
+				if active {
+					req.HasRental = true
+					if rental == nil {
+						rental = &e
+					}
+				} else {
+					req.RentalExpired = true
+				}
+			}
+		}
+		for _, p := range v.Profiles {
+			if p.ID == sess.Claims.Profile {
+				if age, ok := ratingAges[p.RatingLimit]; ok {
+					req.ProfileAgeLimit = age
+				}
+			}
+		}
+	}
+	d, err := s.cfg.Policy.Decide(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Allow {
+		if d.Code == "invalid_request" {
+			return nil, errs.E(errs.Invalid, d.Code, "%s", d.Reason)
+		}
+		return nil, errs.E(errs.Forbidden, d.Code, "%s", d.Reason)
+	}
+	sess.Decision = d
+	// A rental's window starts at its first play.
+	if rental != nil && rental.FirstPlayAt == nil && r.Audience == AudienceVideo && !r.SkipPackage {
+		if err := s.cfg.Store.StartRental(ctx, pb.TenantID, rental.ID, s.now()); err != nil {
+			return nil, err
+		}
+	}
+	if r.Audience == AudienceVideo && !r.SkipPackage {
+		pkg, err := s.packageOf(ctx, pb.AssetID)
+		if err != nil {
+			return nil, err
+		}
+		sess.pkg = pkg
+	}
+	return sess, nil
+}
+
+func upper(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToUpper(s)
+	}
+	return out
+}
+
+// urlExpiry is when the CDN URLs of a manifest stop working: the content's
+// length plus an hour, rounded up to 5 minutes so that manifests of one
+// asset rendered close together share a signature (and CDN cache keys).
+func (s *Service) urlExpiry(duration float64) time.Time {
+	exp := s.now().Add(time.Hour + time.Duration(duration*float64(time.Second)))
+	return exp.Truncate(5 * time.Minute).Add(5 * time.Minute)
+}
+
+// variantBase is where a pathway serves the asset's variant: a path-token
+// base, or the plain base for query-token providers (signed per object by
+// the caller).
+func (s *Service) variantBase(p pathway, assetID, variant string, exp time.Time) (string, error) {
+	if p.signer == nil {
+		return pathTokenBase(p.base, p.provider, p.secret, exp, assetID) + variant + "/", nil
+	}
+	u, err := url.Parse(p.base + assetPath(assetID) + variant + "/")
+	if err != nil {
+		return "", err
+	}
+	su, err := p.signer.Sign(u, exp)
+	if err != nil {
+		return "", err
+	}
+	return su.String(), nil
+}
+
+// playURL is a URL of this manifest service for the session.
+func (s *Service) playURL(sess *Session, path string, q url.Values) string {
+	if sess.token != "" {
+		q.Set("token", sess.token)
+	}
+	u := s.cfg.PublicURL + "/play/" + sess.PB.ID + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+// maxHeight is the session's rendition cap (0: none).
+func (sess *Session) maxHeight() int {
+	h, _ := sess.Claims.MaxHeight()
+	return h
+}
+
+func (sess *Session) videoTracks() []wire.IndexedTrack {
+	var out []wire.IndexedTrack
+	mh := sess.maxHeight()
+	lowest := -1
+	for i, t := range sess.pkg.index.Tracks {
+		if t.Kind != "video" {
+			continue
+		}
+		if lowest < 0 || t.Height < sess.pkg.index.Tracks[lowest].Height {
+			lowest = i
+		}
+		if mh == 0 || t.Height <= mh {
+			out = append(out, t)
+		}
+	}
+	// A cap below every rendition still plays the smallest one.
+	if len(out) == 0 && lowest >= 0 {
+		out = append(out, sess.pkg.index.Tracks[lowest])
+	}
+	return out
+}
+
+// HLS renders the viewer's HLS multivariant playlist: every variant once
+// per pathway (CDN), each pointing at that CDN's signed copy, and the
+// content-steering tag so that players move between CDNs by themselves.
+func (s *Service) HLS(ctx context.Context, sess *Session, region string) ([]byte, error) {
+	ps, err := s.pathways(ctx, sess.PB.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	variant := wire.VariantClear
+	if sess.pkg.asset.Protected {
+		variant = wire.VariantCBCS
+	}
+	order := s.priority(sess.PB.TenantID, ps, region, sess.session)
+	exp := s.urlExpiry(sess.pkg.index.Duration)
+	var b bytes.Buffer
+	b.Grow(2048)
+	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	tag, err := cdn.HLSSteeringTag(s.playURL(sess, "/steering.json", url.Values{"region": {region}}), order[0])
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString(tag + "\n")
+	var audio *wire.IndexedTrack
+	for i := range sess.pkg.index.Tracks {
+		if sess.pkg.index.Tracks[i].Kind == "audio" {
+			audio = &sess.pkg.index.Tracks[i]
+			break
+		}
+	}
+	videos := sess.videoTracks()
+	for _, id := range order {
+		p := ps[slices.IndexFunc(ps, func(p pathway) bool { return p.id == id })]
+		base, err := s.variantBase(p, sess.PB.AssetID, variant, exp)
+		if err != nil {
+			return nil, err
+		}
+		ref := func(rel string) string {
+			if p.signer == nil {
+				return base + rel
+			}
+			// Query-token bases carry the token in their query: the object
+			// goes before it.
+			u, _ := url.Parse(base)
+			u.Path += rel
+			return u.String()
+		}
+		group := "aud-" + id
+		if audio != nil {
+			fmt.Fprintf(&b, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=%q,NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=%q\n", group, ref(audio.Playlist))
+		}
+		for _, v := range videos {
+			codecs := v.Codecs
+			bw, avg := v.Bandwidth, v.AverageBandwidth
+			if audio != nil {
+				codecs += "," + audio.Codecs
+				bw += audio.Bandwidth
+				avg += audio.AverageBandwidth
+			}
+			fmt.Fprintf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS=%q,RESOLUTION=%dx%d", bw, avg, codecs, v.Width, v.Height)
+			if v.FrameRate > 0 {
+				fmt.Fprintf(&b, ",FRAME-RATE=%.3f", v.FrameRate)
+			}
+			if audio != nil {
+				fmt.Fprintf(&b, ",AUDIO=%q", group)
+			}
+			fmt.Fprintf(&b, ",PATHWAY-ID=%q\n%s\n", id, ref(v.Playlist))
+		}
+	}
+	return b.Bytes(), nil
+}
+
+var representationRE = regexp.MustCompile(`(?s)\s*<Representation [^>]*?height="(\d+)"[^>]*>.*?</Representation>`)
+
+// DASH renders the viewer's MPD: the packaged MPD with one BaseURL per
+// CDN (its signed path), the ContentSteering element, renditions above the
+// token's max_resolution removed, and the Clear Key license URL carrying
+// the viewer's token.
+func (s *Service) DASH(ctx context.Context, sess *Session, region string) ([]byte, error) {
+	ps, err := s.pathways(ctx, sess.PB.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	variant := wire.VariantClear
+	if sess.pkg.asset.Protected {
+		variant = wire.VariantCENC
+	}
+	order := s.priority(sess.PB.TenantID, ps, region, sess.session)
+	exp := s.urlExpiry(sess.pkg.index.Duration)
+	mpd := sess.pkg.mpd
+	open := bytes.Index(mpd, []byte("<MPD"))
+	if open < 0 {
+		return nil, fmt.Errorf("playback: packaged MPD of %s has no MPD element", sess.PB.AssetID)
+	}
+	end := bytes.IndexByte(mpd[open:], '>')
+	if end < 0 {
+		return nil, fmt.Errorf("playback: packaged MPD of %s is truncated", sess.PB.AssetID)
+	}
+	end += open + 1
+	var b bytes.Buffer
+	b.Grow(len(mpd) + 1024)
+	b.Write(mpd[:end])
+	for _, id := range order {
+		p := ps[slices.IndexFunc(ps, func(p pathway) bool { return p.id == id })]
+		if p.signer != nil {
+			// A query token would be dropped when players resolve the
+			// SegmentTemplate against the BaseURL.
+			continue
+		}
+		base, err := s.variantBase(p, sess.PB.AssetID, variant, exp)
+		if err != nil {
+			return nil, err
+		}
+		el, err := cdn.DASHBaseURL(id, base)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("\n  " + el)
+	}
+	steer, err := cdn.DASHSteering{ServerURL: s.playURL(sess, "/steering.json", url.Values{"format": {"dash"}, "region": {region}}), DefaultServiceLocations: order[:1]}.XML()
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString("\n  " + steer)
+	rest := mpd[end:]
+	if mh := sess.maxHeight(); mh > 0 && len(sess.videoTracks()) > 0 {
+		keep := map[string]bool{}
+		for _, v := range sess.videoTracks() {
+			keep[strconv.Itoa(v.Height)] = true
+		}
+		rest = representationRE.ReplaceAllFunc(rest, func(m []byte) []byte {
+			if keep[string(representationRE.FindSubmatch(m)[1])] {
+				return m
+			}
+			return nil
+		})
+	}
+	if sess.pkg.asset.Protected {
+		lic := s.playURL(sess, "", nil)
+		lic = strings.Replace(lic, "/play/"+sess.PB.ID, "/license/clearkey/"+sess.PB.ID, 1)
+		rest = bytes.ReplaceAll(rest, []byte(LicensePlaceholder), []byte(xmlEscape(lic)))
+	}
+	b.Write(rest)
+	return b.Bytes(), nil
+}
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// Steering answers a player's steering request with the session's pathway
+// priority, healthy CDNs first.
+func (s *Service) Steering(ctx context.Context, sess *Session, region string, dash bool, reload string) ([]byte, error) {
+	ps, err := s.pathways(ctx, sess.PB.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	r := cdn.SteeringResponse{TTL: 10 * time.Second, ReloadURI: reload, Priority: s.priority(sess.PB.TenantID, ps, region, sess.session)}
+	if dash {
+		return r.DASHJSON()
+	}
+	return r.HLSJSON()
+}
+
+// ClearKeyLicense answers a W3C Clear Key license request for a drm
+// playback id: the keys asked for, of that asset only.
+func (s *Service) ClearKeyLicense(ctx context.Context, sess *Session, body []byte) ([]byte, error) {
+	if sess.PB.Policy != PolicyDRM {
+		return nil, errs.E(errs.Conflict, "not_drm", "playback id %s is not a drm playback id", sess.PB.ID)
+	}
+	req, err := drm.DecodeClearKeyRequest(body)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, "invalid_license_request", err, "%s", err.Error())
+	}
+	keys, err := s.contentKeys(ctx, sess.PB.TenantID, sess.PB.AssetID)
+	if err != nil {
+		return nil, err
+	}
+	var out []drm.ContentKey
+	for _, kid := range req.KIDs {
+		for _, k := range keys {
+			if bytes.Equal(k.KID, kid) {
+				out = append(out, k)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, errs.E(errs.NotFound, "unknown_key", "none of the requested key ids belongs to this playback id")
+	}
+	return drm.ClearKeyResponse(out, req.Type), nil
+}
+
+// OriginObject authorizes an object request to the built-in origin (or
+// through a CDN that forwards its path token) and returns the object's
+// storage key. Public playback ids' clear assets need no token.
+func (s *Service) OriginObject(ctx context.Context, assetID, sig, expires, file string) (string, error) {
+	pkg, err := s.packageOf(ctx, assetID)
+	if err != nil {
+		return "", err
+	}
+	exp, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil {
+		return "", errs.E(errs.Forbidden, "url_signature_invalid", "the URL's expiry is malformed")
+	}
+	if s.now().Unix() >= exp {
+		return "", errs.E(errs.Forbidden, "url_expired", "this URL has expired")
+	}
+	tenant := pkg.asset.TenantID
+	ok := checkPathSig(ProviderGeneric, s.originSecret(tenant), sig, exp, assetID)
+	if !ok {
+		cs, err := s.tenantCDNs(ctx, tenant)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range cs {
+			if PathTokenProvider(c.Provider) && checkPathSig(c.Provider, c.Secret, sig, exp, assetID) {
+				ok = true
+				break
+			}
+		}
+	}
+	if !ok {
+		return "", errs.E(errs.Forbidden, "url_signature_invalid", "this URL's signature is not valid")
+	}
+	return pkg.asset.PlaybackPrefix + file, nil
+}
+
+// ReportCDN records a player's or edge's report that a CDN failed or
+// worked; reports move the pathway priority.
+func (s *Service) ReportCDN(ctx context.Context, sess *Session, pathwayID string, ok bool) error {
+	ps, err := s.pathways(ctx, sess.PB.TenantID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ps, func(p pathway) bool { return p.id == pathwayID }) {
+		return errs.Field("pathway", "unknown pathway %q", pathwayID)
+	}
+	s.healthOf(sess.PB.TenantID, ps).h.Report(pathwayID, ok)
+	return nil
+}
+
+// kidHex renders key ids for the API.
+func kidHex(keys []drm.ContentKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = hex.EncodeToString(k.KID)
+	}
+	return out
+}

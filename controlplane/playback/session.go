@@ -169,6 +169,9 @@ func (s *Service) variantBase(p pathway, assetID, variant string, exp time.Time)
 
 // playURL is a URL of this manifest service for the session.
 func (s *Service) playURL(sess *Session, path string, q url.Values) string {
+	if q == nil {
+		q = url.Values{}
+	}
 	if sess.token != "" {
 		q.Set("token", sess.token)
 	}

@@ -77,6 +77,22 @@ func buildOpenAPI(routes []Route) ([]byte, error) {
 			}
 		}
 		paths[p][strings.ToLower(r.Method)] = op
+		if r.Object == "" && publicMedia(r.Path) {
+			pre := map[string]any{
+				"summary": "CORS preflight for browser players", "operationId": "preflight" + operationID(r), "security": []any{},
+				"responses": map[string]any{"204": map[string]any{"description": "Access-Control-Allow-* headers"}},
+			}
+			var pathOnly []any
+			for _, prm := range params {
+				if m, ok := prm.(map[string]any); ok && m["in"] == "path" {
+					pathOnly = append(pathOnly, m)
+				}
+			}
+			if len(pathOnly) > 0 {
+				pre["parameters"] = pathOnly
+			}
+			paths[p]["options"] = pre
+		}
 	}
 	paths["/metrics"] = map[string]any{"get": map[string]any{
 		"summary": "Prometheus metrics", "operationId": "metrics", "security": []any{},

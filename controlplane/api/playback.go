@@ -69,7 +69,7 @@ func (s *Server) playbackRoutes() []Route {
 		{Method: "POST", Path: "/v1/viewers/:id/entitlements", Summary: "Grant a subscription, rental or purchase (idempotent by id)", Object: "viewer", Action: "write", Params: viewer, Request: "GrantRequest", Response: "Viewer", Status: 201, Idempotent: true, Handler: s.grant},
 		{Method: "DELETE", Path: "/v1/viewers/:id/entitlements/:ent", Summary: "Revoke an entitlement", Object: "viewer", Action: "write", Params: map[string]string{"id": ParamViewer, "ent": ParamEntitlement}, Status: 204, Handler: s.revokeEntitlement},
 
-		{Method: "GET", Path: "/play/:file", Summary: "A viewer's manifest: <playback id>.m3u8 (HLS) or .mpd (DASH), ?token= for signed and drm ids", Params: map[string]string{"file": ParamPlaybackFile}, Query: []string{"token", "region"}, Response: "binary", Status: 200, Handler: s.playManifest},
+		{Method: "GET", Path: "/play/:file", Summary: "A viewer's manifest: <playback id>.m3u8 (HLS) or .mpd (DASH), ?token= for signed and drm ids (license_token, audience l, names the Clear Key license server in the MPD)", Params: map[string]string{"file": ParamPlaybackFile}, Query: []string{"token", "region", "license_token"}, Response: "binary", Status: 200, Handler: s.playManifest},
 		{Method: "GET", Path: "/play/:pid/steering.json", Summary: "Content steering: the session's CDN priority (HLS, or DASH with format=dash)", Params: map[string]string{"pid": ParamPlaybackID}, Query: []string{"token", "region", "format"}, Response: "binary", Status: 200, Handler: s.playSteering},
 		{Method: "POST", Path: "/play/:pid/cdn-reports", Summary: "A player reports that a CDN failed or worked", Params: map[string]string{"pid": ParamPlaybackID}, Query: []string{"token"}, Request: "CDNReport", Status: 204, Handler: s.playReport},
 		{Method: "POST", Path: "/license/clearkey/:pid", Summary: "W3C Clear Key license (token audience l)", Params: map[string]string{"pid": ParamPlaybackID}, Query: []string{"token"}, Request: "binary", Response: "binary", Status: 200, Handler: s.clearKeyLicense},
@@ -367,7 +367,7 @@ func (s *Server) playManifest(c *fiber.Ctx) error {
 		body, err = s.cfg.Playback.HLS(c.UserContext(), sess, c.Query("region"))
 		c.Set(fiber.HeaderContentType, "application/vnd.apple.mpegurl")
 	} else {
-		body, err = s.cfg.Playback.DASH(c.UserContext(), sess, c.Query("region"))
+		body, err = s.cfg.Playback.DASH(c.UserContext(), sess, c.Query("region"), c.Query("license_token"))
 		c.Set(fiber.HeaderContentType, "application/dash+xml")
 	}
 	if err != nil {

@@ -112,7 +112,14 @@ func New(cfg Config) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newHTTPMetrics(reg)
 
-	s.app.Use(s.recoverer, s.requestLog)
+	s.app.Use(s.recoverer, s.requestLog, func(c *fiber.Ctx) error {
+		// Browser players read public media answers, refusals included,
+		// from other origins.
+		if publicMedia(c.Path()) {
+			c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		}
+		return c.Next()
+	})
 	routes := s.routes()
 	// One limiter for all routes: a key's budget spans the whole API.
 	limit := s.rateLimit()
@@ -133,6 +140,10 @@ func New(cfg Config) (*Server, error) {
 			// As fiber's Get does, and as tus clients need (they resume
 			// with HEAD): every GET also answers HEAD.
 			s.app.Add(fiber.MethodHead, r.Path, handlers...)
+		}
+		if r.Object == "" && publicMedia(r.Path) {
+			// Players on tenants' own domains call these cross-origin.
+			s.app.Add(fiber.MethodOptions, r.Path, corsPreflight)
 		}
 	}
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
@@ -336,4 +347,23 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 func (m *httpMetrics) observe(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// publicMedia reports whether a route is one a browser player calls from
+// another origin: manifests, steering, licenses and the origin.
+func publicMedia(path string) bool {
+	for _, p := range []string{"/play/", "/license/", "/t/", "/stream/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func corsPreflight(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+	c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, POST, OPTIONS")
+	c.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type, Range")
+	c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+	return c.SendStatus(fiber.StatusNoContent)
 }

@@ -281,13 +281,15 @@ func (s *Service) HLS(ctx context.Context, sess *Session, region string) ([]byte
 	return b.Bytes(), nil
 }
 
+var laurlRE = regexp.MustCompile(`<dashif:Laurl[^>]*>` + regexp.QuoteMeta(LicensePlaceholder) + `</dashif:Laurl>`)
+
 var representationRE = regexp.MustCompile(`(?s)\s*<Representation [^>]*?height="(\d+)"[^>]*>.*?</Representation>`)
 
 // DASH renders the viewer's MPD: the packaged MPD with one BaseURL per
 // CDN (its signed path), the ContentSteering element, renditions above the
 // token's max_resolution removed, and the Clear Key license URL carrying
 // the viewer's token.
-func (s *Service) DASH(ctx context.Context, sess *Session, region string) ([]byte, error) {
+func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken string) ([]byte, error) {
 	ps, err := s.pathways(ctx, sess.PB.TenantID)
 	if err != nil {
 		return nil, err
@@ -328,7 +330,7 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region string) ([]byt
 		}
 		b.WriteString("\n  " + el)
 	}
-	steer, err := cdn.DASHSteering{ServerURL: s.playURL(sess, "/steering.json", url.Values{"format": {"dash"}, "region": {region}}), DefaultServiceLocations: order[:1]}.XML()
+	steer, err := cdn.DASHSteering{ServerURL: s.playURL(sess, "/steering.json", url.Values{"format": {"dash"}, "region": {region}}), DefaultServiceLocations: order}.XML()
 	if err != nil {
 		return nil, err
 	}
@@ -347,9 +349,17 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region string) ([]byt
 		})
 	}
 	if sess.pkg.asset.Protected {
-		lic := s.playURL(sess, "", nil)
-		lic = strings.Replace(lic, "/play/"+sess.PB.ID, "/license/clearkey/"+sess.PB.ID, 1)
-		rest = bytes.ReplaceAll(rest, []byte(LicensePlaceholder), []byte(xmlEscape(lic)))
+		// The license needs a token of audience "l", which only the
+		// tenant's backend can mint. Given one (license_token), the
+		// manifest names the license server with it; otherwise it names
+		// none, and the player is configured with it (players prefer a
+		// manifest's license URL over their configuration).
+		if licenseToken != "" {
+			lic := s.cfg.PublicURL + "/license/clearkey/" + sess.PB.ID + "?token=" + url.QueryEscape(licenseToken)
+			rest = bytes.ReplaceAll(rest, []byte(LicensePlaceholder), []byte(xmlEscape(lic)))
+		} else {
+			rest = laurlRE.ReplaceAll(rest, nil)
+		}
 	}
 	b.Write(rest)
 	return b.Bytes(), nil

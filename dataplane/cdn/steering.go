@@ -93,6 +93,9 @@ type dashSteeringManifest struct {
 	TTL                     int64    `json:"TTL"`
 	ReloadURI               string   `json:"RELOAD-URI,omitempty"`
 	ServiceLocationPriority []string `json:"SERVICE-LOCATION-PRIORITY"`
+	// PathwayPriority repeats the list under the HLS name: Shaka Player
+	// (through 5.x) reads only PATHWAY-PRIORITY, for DASH too.
+	PathwayPriority []string `json:"PATHWAY-PRIORITY"`
 }
 
 func (r SteeringResponse) validate() (int64, error) {
@@ -127,13 +130,13 @@ func (r SteeringResponse) HLSJSON() ([]byte, error) {
 }
 
 // DASHJSON renders the DASH-IF steering response:
-// {"VERSION":1,"TTL":…,"RELOAD-URI":"…","SERVICE-LOCATION-PRIORITY":[…]}.
+// {"VERSION":1,"TTL":…,"RELOAD-URI":"…","SERVICE-LOCATION-PRIORITY":[…],"PATHWAY-PRIORITY":[…]}.
 func (r SteeringResponse) DASHJSON() ([]byte, error) {
 	ttl, err := r.validate()
 	if err != nil {
 		return nil, err
 	}
-	return marshalPlain(dashSteeringManifest{Version: 1, TTL: ttl, ReloadURI: r.ReloadURI, ServiceLocationPriority: r.Priority})
+	return marshalPlain(dashSteeringManifest{Version: 1, TTL: ttl, ReloadURI: r.ReloadURI, ServiceLocationPriority: r.Priority, PathwayPriority: r.Priority})
 }
 
 // marshalPlain is json.Marshal without HTML escaping, so that a RELOAD-URI's

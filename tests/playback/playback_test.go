@@ -160,11 +160,20 @@ var baseURLRE = regexp.MustCompile(`<BaseURL serviceLocation="([^"]+)">([^<]+)</
 
 func (f *fixture) testDRMManifests(t *testing.T) {
 	tok := f.token(t, claims(f.drmPB, "v"))
-	res := f.get(t, "/play/"+f.drmPB+".mpd?token="+tok, nil)
+	// Without a license token the MPD names no license server (players
+	// are configured with it); with one it names ours, with that token.
+	if res := f.get(t, "/play/"+f.drmPB+".mpd?token="+tok, nil); res.Status != 200 || strings.Contains(string(res.Body), "Laurl") {
+		t.Fatalf("mpd without license_token: %d %s", res.Status, res.Body)
+	}
+	lic := f.token(t, claims(f.drmPB, "l"))
+	res := f.get(t, "/play/"+f.drmPB+".mpd?token="+tok+"&license_token="+lic, nil)
 	if res.Status != 200 {
 		t.Fatalf("mpd: %d %s", res.Status, res.Body)
 	}
 	mpd := string(res.Body)
+	if !strings.Contains(mpd, "/license/clearkey/"+f.drmPB+"?token="+lic+"</dashif:Laurl>") {
+		t.Errorf("the Laurl does not carry the license token:\n%s", mpd)
+	}
 	for _, want := range []string{
 		`urn:mpeg:dash:mp4protection:2011`, `value="cenc"`, `urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e`,
 		`urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed`, `urn:uuid:9a04f079-9840-4286-ab92-e65be0885f95`,

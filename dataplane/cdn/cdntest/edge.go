@@ -124,6 +124,10 @@ var edgeConf = template.Must(template.New("edge").Parse(commonConf + `
             proxy_set_header Connection "";
             proxy_cache edge;
             proxy_cache_key $3$4;
+            # The origin answers CORS itself; a second header would make
+            # browsers refuse the answer.
+            proxy_hide_header Access-Control-Allow-Origin;
+            proxy_hide_header Access-Control-Expose-Headers;
             proxy_cache_valid 200 206 {{.CacheValid}}s;
             proxy_cache_lock on;
             add_header X-Cache-Status $upstream_cache_status always;
@@ -158,6 +162,8 @@ var edgeConf = template.Must(template.New("edge").Parse(commonConf + `
             proxy_cache edge;
             # Tokens differ per viewer; the object does not.
             proxy_cache_key $uri;
+            proxy_hide_header Access-Control-Allow-Origin;
+            proxy_hide_header Access-Control-Expose-Headers;
             proxy_cache_valid 200 206 {{.CacheValid}}s;
             proxy_cache_lock on;
             add_header X-Cache-Status $upstream_cache_status always;

@@ -4,7 +4,7 @@
 //	marquee controlplane   the API server on PostgreSQL and Redis
 //	marquee worker         a data-plane node: transcode, package, upload
 //	marquee migrate        apply, roll back or show the database migrations
-//	marquee admin          operator tasks (create-user)
+//	marquee admin          operator tasks (create-user, sign-playback-token)
 //
 // Configuration comes from defaults, then the environment (DATABASE_URL,
 // REDIS_URL, MARQUEE_*), then flags, and is validated in one place.
@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,7 +55,7 @@ commands:
   controlplane   run the API server (DATABASE_URL, REDIS_URL)
   worker         run a data-plane worker node (MARQUEE_CONTROLPLANE_URL, MARQUEE_NODE_KEY, REDIS_URL)
   migrate        up | down | status
-  admin          create-user --email E --password P (--platform | --tenant ID) [--role R]
+  admin          create-user | sign-playback-token (run "marquee admin" for their flags)
 
 Run "marquee <command> -h" for a command's flags.
 `
@@ -188,10 +189,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev boo
 	if err != nil {
 		return fmt.Errorf("MARQUEE_WEBHOOK_ALLOW_CIDRS: %w", err)
 	}
+	var trusted []netip.Prefix
+	if v := os.Getenv("MARQUEE_TRUSTED_PROXY_CIDRS"); v != "" {
+		if trusted, err = netguard.ParseAllowCIDRs(v); err != nil {
+			return fmt.Errorf("MARQUEE_TRUSTED_PROXY_CIDRS: %w", err)
+		}
+	}
 	app, err := controlplane.New(ctx, controlplane.Config{
 		Addr: c.addr, DataDir: c.dataDir, DatabaseURL: c.databaseURL, RedisURL: c.redisURL,
 		SessionSecret: secret, Migrate: dev, APIKeyRequestsPerMinute: c.keyRateLimit, Log: log,
 		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow,
+		PublicURL: os.Getenv("MARQUEE_PUBLIC_URL"), KEK: os.Getenv("MARQUEE_KEK"),
+		GeoHeader: os.Getenv("MARQUEE_GEO_HEADER"), TrustedProxyCIDRs: trusted, GeoIPDB: os.Getenv("MARQUEE_GEOIP_DB"),
 	})
 	if err != nil {
 		return err
@@ -343,10 +352,24 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return fmt.Errorf("unknown migrate action %q: want up, down or status", fs.Arg(0))
 }
 
+const adminUsage = `usage: marquee admin <task> [flags]
+  create-user --email E --password P (--platform | --tenant ID) [--role R]
+  sign-playback-token --key-id K --private-key-file F --playback-id P [--aud v|t|l] [--ttl 1h] [--viewer V] ...`
+
 func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create-user" {
-		return errors.New("usage: marquee admin create-user --email E --password P (--platform | --tenant ID) [--role R]")
+	if len(args) == 0 {
+		return errors.New(adminUsage)
 	}
+	switch args[0] {
+	case "create-user":
+		return createUser(ctx, args, stdout, stderr)
+	case "sign-playback-token":
+		return signPlaybackToken(args[1:], stdout, stderr)
+	}
+	return errors.New(adminUsage)
+}
+
+func createUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config

@@ -232,16 +232,19 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	}
 	d := time.Since(start)
 	s.metrics.observe(c.Method(), route, status, d)
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	if !s.log.Enabled(c.UserContext(), level) {
+		return nil
+	}
 	attrs := []any{"request_id", id, "method", c.Method(), "route", route, "status", status, "duration_ms", float64(d.Microseconds()) / 1000}
 	if t, ok := c.Locals(localTenant).(tenants.Tenant); ok {
 		attrs = append(attrs, "tenant", t.ID)
 	}
 	if p, ok := c.Locals(localPrincipal).(tenants.Principal); ok {
 		attrs = append(attrs, "principal", p.ID)
-	}
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
 	}
 	s.log.Log(c.UserContext(), level, "http request", attrs...)
 	return nil

@@ -1,6 +1,7 @@
 package playback
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -75,9 +76,14 @@ type Config struct {
 
 // Service is the playback service.
 type Service struct {
-	cfg     Config
-	pbs     *expirable.LRU[string, PlaybackID]
-	keys    *expirable.LRU[string, verifyKey]
+	cfg  Config
+	pbs  *expirable.LRU[string, PlaybackID]
+	keys *expirable.LRU[string, verifyKey]
+	// tokens holds verified tokens: a player sends one token for its
+	// manifests, steering reloads and reports, and an RSA or ECDSA
+	// verification costs more than the rest of a manifest request.
+	tokens  *expirable.LRU[string, verifiedToken]
+	revoked sync.Map // key ids revoked by this process, refused at once
 	cdns    *expirable.LRU[string, []CDN]
 	indexes *expirable.LRU[string, *packageView]
 
@@ -107,13 +113,21 @@ func NewService(cfg Config) (*Service, error) {
 		cfg:         cfg,
 		pbs:         expirable.NewLRU[string, PlaybackID](65536, nil, cacheTTL),
 		keys:        expirable.NewLRU[string, verifyKey](16384, nil, cacheTTL),
-		cdns:        expirable.NewLRU[string, []CDN](16384, nil, cacheTTL),
+		tokens:      expirable.NewLRU[string, verifiedToken](65536, nil, cacheTTL),
+		cdns:        newCDNCache(),
 		indexes:     expirable.NewLRU[string, *packageView](4096, nil, indexCacheTTL),
 		health:      map[string]*tenantHealth{},
 		proxies:     map[string]*drm.Proxy{},
 		licenseHTTP: licenseClient(cfg.LicenseGuard),
 	}, nil
 }
+
+func newCDNCache() *expirable.LRU[string, []CDN] {
+	return expirable.NewLRU[string, []CDN](16384, nil, cacheTTL)
+}
+
+// jsonUnmarshal is json.Unmarshal (a seam for the fuzz tests).
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func (s *Service) now() time.Time { return s.cfg.Now().Truncate(time.Microsecond) }
 
@@ -215,8 +229,36 @@ func (s *Service) RevokeSigningKey(ctx context.Context, tenant, id string) error
 	if !ids.Valid(PrefixSigningKey, id) {
 		return errs.NotFoundf("signing key %q not found", id)
 	}
+	if err := s.cfg.Store.RevokeSigningKey(ctx, tenant, id, s.now()); err != nil {
+		return err
+	}
 	s.keys.Remove(id)
-	return s.cfg.Store.RevokeSigningKey(ctx, tenant, id, s.now())
+	s.revoked.Store(id, true)
+	return nil
+}
+
+type verifiedToken struct {
+	claims *Claims
+	key    verifyKey
+}
+
+// verify checks a token for pb and aud, from the cache of verified tokens
+// when it can. Other processes' revocations take effect within the caches'
+// 30 s; this process's at once.
+func (s *Service) verify(ctx context.Context, raw string, pb PlaybackID, aud string) (*Claims, error) {
+	vt, ok := s.tokens.Get(raw)
+	if !ok {
+		c, vk, err := parseToken(raw, func(kid string) (verifyKey, error) { return s.verifyKey(ctx, kid) })
+		if err != nil {
+			return nil, err
+		}
+		vt = verifiedToken{claims: c, key: vk}
+		s.tokens.Add(raw, vt)
+	}
+	if _, gone := s.revoked.Load(vt.key.kid); gone {
+		return nil, tokenErr("token_invalid", "the playback token is not valid")
+	}
+	return vt.claims, checkClaims(vt.claims, vt.key.tenantID, pb, aud, s.cfg.Now())
 }
 
 func (s *Service) verifyKey(ctx context.Context, kid string) (verifyKey, error) {
@@ -735,9 +777,10 @@ func (s *Service) Revoke(ctx context.Context, tenant, viewerID, id string) error
 type packageView struct {
 	asset assets.Asset
 	index wire.PackageIndex
-	// mpd is the packaged DASH manifest of the DASH variant, split so that
-	// BaseURLs and steering go after the MPD's opening tag.
-	mpd []byte
+	// The packaged DASH manifest of the DASH variant, split so that
+	// BaseURLs and steering go after the MPD's opening tag; the rest also
+	// without its Clear Key license URL (prepared once, not per viewer).
+	mpdHead, mpdRest, mpdRestNoLicense []byte
 }
 
 func (s *Service) packageOf(ctx context.Context, assetID string) (*packageView, error) {
@@ -760,9 +803,21 @@ func (s *Service) packageOf(ctx context.Context, assetID string) (*packageView, 
 	if a.Protected {
 		variant = wire.VariantCENC
 	}
-	if v.mpd, err = s.readObject(ctx, a.PlaybackPrefix+wire.VariantDir(variant)+"manifest.mpd"); err != nil {
+	mpd, err := s.readObject(ctx, a.PlaybackPrefix+wire.VariantDir(variant)+"manifest.mpd")
+	if err != nil {
 		return nil, err
 	}
+	open := bytes.Index(mpd, []byte("<MPD"))
+	end := -1
+	if open >= 0 {
+		end = bytes.IndexByte(mpd[open:], '>')
+	}
+	if end < 0 {
+		return nil, fmt.Errorf("playback: packaged MPD of %s has no MPD element", a.ID)
+	}
+	end += open + 1
+	v.mpdHead, v.mpdRest = mpd[:end], mpd[end:]
+	v.mpdRestNoLicense = laurlRE.ReplaceAll(v.mpdRest, nil)
 	s.indexes.Add(assetID, v)
 	return v, nil
 }

@@ -53,7 +53,7 @@ func (s *Service) Authorize(ctx context.Context, r Request) (*Session, error) {
 	}
 	sess := &Session{PB: pb, Claims: &Claims{}, token: r.Token, session: r.PlaybackID}
 	if pb.Policy != PolicyPublic || r.Token != "" {
-		c, err := verifyToken(r.Token, pb, r.Audience, func(kid string) (verifyKey, error) { return s.verifyKey(ctx, kid) })
+		c, err := s.verify(ctx, r.Token, pb, r.Audience)
 		if err != nil {
 			return nil, err
 		}
@@ -300,19 +300,9 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken 
 	}
 	order := s.priority(sess.PB.TenantID, ps, region, sess.session)
 	exp := s.urlExpiry(sess.pkg.index.Duration)
-	mpd := sess.pkg.mpd
-	open := bytes.Index(mpd, []byte("<MPD"))
-	if open < 0 {
-		return nil, fmt.Errorf("playback: packaged MPD of %s has no MPD element", sess.PB.AssetID)
-	}
-	end := bytes.IndexByte(mpd[open:], '>')
-	if end < 0 {
-		return nil, fmt.Errorf("playback: packaged MPD of %s is truncated", sess.PB.AssetID)
-	}
-	end += open + 1
 	var b bytes.Buffer
-	b.Grow(len(mpd) + 1024)
-	b.Write(mpd[:end])
+	b.Grow(len(sess.pkg.mpdHead) + len(sess.pkg.mpdRest) + 1024)
+	b.Write(sess.pkg.mpdHead)
 	for _, id := range order {
 		p := ps[slices.IndexFunc(ps, func(p pathway) bool { return p.id == id })]
 		if p.signer != nil {
@@ -335,7 +325,7 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken 
 		return nil, err
 	}
 	b.WriteString("\n  " + steer)
-	rest := mpd[end:]
+	rest := sess.pkg.mpdRest
 	if mh := sess.maxHeight(); mh > 0 && len(sess.videoTracks()) > 0 {
 		keep := map[string]bool{}
 		for _, v := range sess.videoTracks() {
@@ -357,6 +347,8 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken 
 		if licenseToken != "" {
 			lic := s.cfg.PublicURL + "/license/clearkey/" + sess.PB.ID + "?token=" + url.QueryEscape(licenseToken)
 			rest = bytes.ReplaceAll(rest, []byte(LicensePlaceholder), []byte(xmlEscape(lic)))
+		} else if len(rest) == len(sess.pkg.mpdRest) {
+			rest = sess.pkg.mpdRestNoLicense
 		} else {
 			rest = laurlRE.ReplaceAll(rest, nil)
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -48,6 +49,8 @@ type Claims struct {
 	Tier string `json:"tier,omitempty"`
 	// MaxResolution caps the renditions: a height ("720" or "720p").
 	MaxResolution string `json:"max_resolution,omitempty"`
+
+	kid string // the header's key id
 }
 
 // CountryClaim lists ISO 3166-1 alpha-2 countries.
@@ -75,6 +78,7 @@ func tokenErr(code, format string, args ...any) error {
 
 // verifyKey is a signing key ready to verify with.
 type verifyKey struct {
+	kid      string
 	tenantID string
 	alg      string
 	pub      crypto.PublicKey
@@ -174,11 +178,21 @@ const maxTokenLen = 4096
 // than the key's, an unknown or revoked key), token_expired,
 // token_wrong_audience, token_wrong_playback_id, token_wrong_tenant.
 func verifyToken(raw string, pb PlaybackID, aud string, key func(kid string) (verifyKey, error)) (*Claims, error) {
+	claims, vk, err := parseToken(raw, key)
+	if err != nil {
+		return nil, err
+	}
+	return claims, checkClaims(claims, vk.tenantID, pb, aud, time.Now())
+}
+
+// parseToken verifies a token's signature and expiry and returns its claims
+// and the key that signed it.
+func parseToken(raw string, key func(kid string) (verifyKey, error)) (*Claims, verifyKey, error) {
 	if raw == "" {
-		return nil, tokenErr("token_missing", "this playback id needs a playback token (?token=)")
+		return nil, verifyKey{}, tokenErr("token_missing", "this playback id needs a playback token (?token=)")
 	}
 	if len(raw) > maxTokenLen {
-		return nil, tokenErr("token_invalid", "the playback token is too long")
+		return nil, verifyKey{}, tokenErr("token_invalid", "the playback token is too long")
 	}
 	var vk verifyKey
 	claims := &Claims{}
@@ -187,6 +201,7 @@ func verifyToken(raw string, pb PlaybackID, aud string, key func(kid string) (ve
 		if kid == "" {
 			return nil, errors.New("no kid")
 		}
+		claims.kid = kid
 		k, err := key(kid)
 		if err != nil {
 			return nil, err
@@ -204,21 +219,31 @@ func verifyToken(raw string, pb PlaybackID, aud string, key func(kid string) (ve
 	switch {
 	case err == nil:
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return nil, tokenErr("token_expired", "the playback token has expired")
+		return nil, vk, tokenErr("token_expired", "the playback token has expired")
 	default:
-		return nil, tokenErr("token_invalid", "the playback token is not valid")
-	}
-	if vk.tenantID != pb.TenantID {
-		return nil, tokenErr("token_wrong_tenant", "the playback token was signed by another tenant's key")
-	}
-	if claims.Subject != pb.ID {
-		return nil, tokenErr("token_wrong_playback_id", "the playback token is for another playback id")
-	}
-	if len(claims.Audience) != 1 || claims.Audience[0] != aud {
-		return nil, tokenErr("token_wrong_audience", "the playback token's audience must be %q here", aud)
+		return nil, vk, tokenErr("token_invalid", "the playback token is not valid")
 	}
 	if _, err := claims.MaxHeight(); err != nil {
-		return nil, err
+		return nil, vk, err
 	}
-	return claims, nil
+	vk.kid = claims.kid
+	return claims, vk, nil
+}
+
+// checkClaims checks what a verified token is for: this tenant, this
+// playback id, this audience, and still unexpired at now.
+func checkClaims(claims *Claims, tenantID string, pb PlaybackID, aud string, now time.Time) error {
+	if claims.ExpiresAt == nil || !now.Before(claims.ExpiresAt.Time) {
+		return tokenErr("token_expired", "the playback token has expired")
+	}
+	if tenantID != pb.TenantID {
+		return tokenErr("token_wrong_tenant", "the playback token was signed by another tenant's key")
+	}
+	if claims.Subject != pb.ID {
+		return tokenErr("token_wrong_playback_id", "the playback token is for another playback id")
+	}
+	if len(claims.Audience) != 1 || claims.Audience[0] != aud {
+		return tokenErr("token_wrong_audience", "the playback token's audience must be %q here", aud)
+	}
+	return nil
 }

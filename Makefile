@@ -52,7 +52,7 @@ services: ## Make local PostgreSQL and Redis answer (installs them as root) and 
 e2e: build ## Run the browser end-to-end suite in tests/e2e against bin/marquee
 	MARQUEE_BIN=$(abspath $(BIN)) bash scripts/e2e.sh
 
-bench: ## Benchmark the foundation (policies, HTTP) and the media pipeline; updates bench/RESULTS.md
+bench: ## Benchmark the foundation, the media pipeline and playback (vs nginx); updates bench/RESULTS.md
 	bash scripts/bench.sh
 
 lint: tools ## gofmt, go vet, staticcheck, govulncheck

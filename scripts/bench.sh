@@ -18,3 +18,8 @@ bash "$REPO_ROOT/bench/run.sh" "$@"
 if [ "${BENCH_SKIP_MEDIA:-0}" != 1 ]; then
 	bash "$REPO_ROOT/bench/media.sh"
 fi
+# Playback (issue 4): the manifest endpoint and licenses against nginx, and
+# packaging with encryption; BENCH_SKIP_PLAYBACK=1 skips it.
+if [ "${BENCH_SKIP_PLAYBACK:-0}" != 1 ]; then
+	bash "$REPO_ROOT/bench/playback.sh"
+fi

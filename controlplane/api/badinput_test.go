@@ -342,6 +342,25 @@ func badInputCases(fx badInputFixture) []badInputCase {
 		{"public branding bad slug", cptest.Request{Method: "GET", Path: "/v1/public/tenants/NOPE!/branding"}, 404, "not_found", ""},
 		{"public logo that does not exist", cptest.Request{Method: "GET", Path: "/v1/public/tenants/" + fx.a.Slug + "/logo"}, 404, "not_found", ""},
 
+		// Playback.
+		{"signing key HS256", jsonReq("POST", "/v1/signing-keys", a, `{"alg":"HS256"}`), 400, "invalid_request", "alg"},
+		{"signing key alg number", jsonReq("POST", "/v1/signing-keys", a, `{"alg":256}`), 400, "invalid_request", "alg"},
+		{"CDN unknown provider", jsonReq("POST", "/v1/cdns", a, `{"name":"x","provider":"acme","base_url":"https://x.example.com","secret":"0123456789abcdef"}`), 400, "invalid_request", "provider"},
+		{"CDN relative base URL", jsonReq("POST", "/v1/cdns", a, `{"name":"x","provider":"nginx","base_url":"/edge","secret":"0123456789abcdef"}`), 400, "invalid_request", "base_url"},
+		{"CDN short secret", jsonReq("POST", "/v1/cdns", a, `{"name":"x","provider":"nginx","base_url":"https://x.example.com","secret":"short"}`), 400, "invalid_request", "secret"},
+		{"CDN negative weight", jsonReq("POST", "/v1/cdns", a, `{"name":"x","provider":"nginx","base_url":"https://x.example.com","secret":"0123456789abcdef","weight":-1}`), 400, "invalid_request", "weight"},
+		{"CDN bad CloudFront key", jsonReq("POST", "/v1/cdns", a, `{"name":"x","provider":"cloudfront","base_url":"https://x.example.com","key_id":"K1","secret":"not a pem"}`), 400, "invalid_request", ""},
+		{"DRM backup without primary", jsonReq("PUT", "/v1/drm", a, `{"widevine":{"backup":"https://b.example.com"}}`), 400, "invalid_request", "widevine.primary"},
+		{"DRM non-URL", jsonReq("PUT", "/v1/drm", a, `{"playready":{"primary":"ftp://x"}}`), 400, "invalid_request", "playready.primary"},
+		{"viewer bad id", jsonReq("POST", "/v1/viewers", a, `{"id":"a b"}`), 400, "invalid_request", "id"},
+		{"viewer unknown field", jsonReq("POST", "/v1/viewers", a, `{"id":"v1","tier":"gold"}`), 400, "unknown_field", "tier"},
+		{"viewer that does not exist", cptest.Request{Method: "GET", Path: "/v1/viewers/nobody", Token: a}, 404, "not_found", ""},
+		{"manifest of an unknown playback id", cptest.Request{Method: "GET", Path: "/play/pb_01hzzzzzzzzzzzzzzzzzzzzzzz.m3u8"}, 404, "not_found", ""},
+		{"manifest of garbage", cptest.Request{Method: "GET", Path: "/play/%00%ff.mpd"}, 404, "not_found", ""},
+		{"manifest of another extension", cptest.Request{Method: "GET", Path: "/play/pb_01hzzzzzzzzzzzzzzzzzzzzzzz.mp4"}, 404, "not_found", ""},
+		{"origin with a bad expiry", cptest.Request{Method: "GET", Path: "/t/AAAAAAAAAAAAAAAAAAAAAA/soon/a/ast_01hzzzzzzzzzzzzzzzzzzzzzzz/cenc/x.m4s"}, 404, "not_found", ""},
+		{"license of an unknown playback id", jsonReq("POST", "/license/clearkey/pb_01hzzzzzzzzzzzzzzzzzzzzzzz", "", `{"kids":[]}`), 404, "not_found", ""},
+
 		// Authentication.
 		{"no Authorization", authReq(""), 401, "unauthenticated", ""},
 		{"Basic scheme", authReq("Basic x"), 401, "unauthenticated", ""},

@@ -394,7 +394,7 @@ step('after a reload the key is forgotten: a wrong key is refused by the API, th
   const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
   await tid('pb-preview-pem').fill(stranger);
   await tid('pb-preview-play').click();
-  await page.locator('[data-testid="pb-preview-video"][data-state="error"]').waitFor({ timeout: PLAY_TIMEOUT });
+  await page.locator('[data-testid="pb-preview-video"][data-state="error"]').waitFor({ state: 'attached', timeout: PLAY_TIMEOUT });
   assert.match(await tid('pb-preview-state').textContent(), /not valid \(token_invalid\)/);
   await shot('preview-wrong-key');
 

@@ -43,19 +43,23 @@ function apiEnums() {
   return enumsPromise;
 }
 
+// Query-token CDNs sign each URL in its query: HLS playlists carry them, but
+// a DASH BaseURL's query is dropped when players resolve segment URLs, so
+// DASH manifests name only path-token CDNs.
+const QUERY_NOTE = ' Query tokens: these URLs go in HLS playlists; DASH manifests list only path-token CDNs (nginx, generic).';
 const PROVIDERS = {
-  cloudfront: { label: 'Amazon CloudFront', help: 'Signed URLs with a CloudFront key pair: the key id is the public key id, the secret is its private key (PEM).', pemSecret: true },
-  akamai: { label: 'Akamai', help: 'Token Authentication 2.0: the secret is the token key (hex) configured on the property.' },
-  fastly: { label: 'Fastly', help: 'Token validation with a shared secret configured in your service.' },
-  bunny: { label: 'Bunny CDN', help: 'Token authentication: the secret is the pull zone’s URL token authentication key.' },
+  cloudfront: { label: 'Amazon CloudFront', pemSecret: true, help: `Signed URLs (canned or custom policy): the key ID is the CloudFront public key ID, the secret its private key (PEM).${QUERY_NOTE}` },
+  akamai: { label: 'Akamai', help: `EdgeAuth tokens (Auth Token 2.0, HMAC-SHA256): the secret is the property’s token key, in hex.${QUERY_NOTE}` },
+  fastly: { label: 'Fastly', help: `URL token validation (Fastly’s token VCL, HMAC-SHA1): the secret is the key as your VCL holds it, in base64.${QUERY_NOTE}` },
+  bunny: { label: 'Bunny CDN', help: `Token authentication (v2, SHA-256): the secret is the pull zone’s URL token authentication key.${QUERY_NOTE}` },
   nginx: {
     label: 'nginx',
-    help: 'Path tokens for nginx secure_link: URLs are <base>/t/<sig>/<expires>/a/<asset>/…, where sig = base64url(MD5("<expires>/a/<asset>/ <secret>")). '
+    help: 'Path tokens for nginx secure_link: URLs are <base>/t/<sig>/<expires>/a/<asset>/…, sig = base64url(MD5("<expires>/a/<asset>/ <secret>")). '
       + 'Check them with secure_link $1,$2; secure_link_md5 "$2$3 <secret>"; — one token covers every segment of the asset. Secret: at least 16 characters.',
   },
   generic: {
     label: 'Generic edge',
-    help: 'Path tokens for any edge you program: URLs are <base>/t/<sig>/<expires>/a/<asset>/…, where sig = base64url(HMAC-SHA256(secret, "<expires>/a/<asset>/")). '
+    help: 'Path tokens for any edge you can program: URLs are <base>/t/<sig>/<expires>/a/<asset>/…, sig = base64url(HMAC-SHA256(secret, "<expires>/a/<asset>/")). '
       + 'Your edge recomputes it and refuses expired or wrong tokens. Secret: at least 16 characters.',
   },
 };
@@ -346,7 +350,7 @@ async function openCDNDialog(cdn, onSaved) {
       label: pem ? 'Private key (PEM)' : 'URL signing secret', name: 'secret', control: secretInput,
       hint: editing
         ? 'Write-only: the stored secret is never shown. Enter it again (or a new one) to save changes.'
-        : 'Write-only: it is stored encrypted and never shown again.',
+        : 'Write-only: it is never shown again.',
     }));
   }
   function syncProvider() {
@@ -590,7 +594,7 @@ export function playbackSection(initial, { loadShaka }) {
       draw();
     } catch (err) {
       if (err.status === 404) {
-        // No playback service on this server: nothing to show.
+        // No playback service on this server (or the video is gone): nothing to show.
         el.hidden = true;
         return;
       }
@@ -704,6 +708,8 @@ export function playbackSection(initial, { loadShaka }) {
     update(a) {
       const was = asset.status;
       asset = a;
+      // A video that failed to transcode has nothing to play.
+      el.hidden = a.status === 'errored';
       if (loaded && was !== a.status) draw();
     },
     destroy: () => preview.destroy(),
@@ -719,25 +725,26 @@ function previewCard({ loadShaka, playbackIds, asset }) {
     class: 'input mono pem-input', rows: '5', testid: 'pb-preview-pem', spellcheck: 'false', autocomplete: 'off',
     placeholder: '-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----',
   });
-  const pemNote = h('p', { class: 'hint', testid: 'pb-preview-pem-note' });
   const viewer = h('input', { class: 'input', testid: 'pb-preview-viewer', placeholder: 'e.g. viewer-42', autocomplete: 'off' });
   const play = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'pb-preview-play' }, icon('play', 17), h('span', null, 'Play'));
   const video = h('video', { class: 'player-video', controls: true, muted: true, playsinline: true, preload: 'auto', testid: 'pb-preview-video' });
   video.muted = true;
-  const stateLine = h('p', { class: 'muted small', testid: 'pb-preview-state', role: 'status' }, 'Choose a playback ID and press Play.');
+  const stateLine = h('div', { class: 'muted small', testid: 'pb-preview-state', role: 'status' }, 'Choose a playback ID and press Play.');
   const frame = h('div', { class: 'player-frame', hidden: true }, video);
+  const keyField = field({ label: 'Signing key', name: 'kid', control: keySelect, hint: 'The token’s “kid”: one of your active keys.' });
+  const pemField = field({ label: 'Private key', name: 'private_key', control: pem, hint: ' ' });
+  const pemNote = pemField.querySelector('.hint');
+  pemNote.dataset.testid = 'pb-preview-pem-note';
   const keyFields = h('div', { class: 'stack' },
-    field({ label: 'Signing key', name: 'kid', control: keySelect, hint: 'The token’s “kid”: one of your active keys.' }),
-    field({ label: 'Private key', name: 'private_key', control: pem, hint: 'Used only in this browser to sign the preview’s tokens; it is never sent anywhere.' }),
-    pemNote,
+    pemField,
     field({ label: 'Viewer', name: 'viewer', control: viewer, optional: true, hint: 'The token’s “viewer” claim, for access rules that need a viewer’s entitlements.' }));
   const form = h('form', { class: 'form', novalidate: true, testid: 'pb-preview-form' },
     formAlert(),
-    field({ label: 'Playback ID', name: 'pid', control: pidSelect }),
+    h('div', { class: 'form-row form-row-2' }, field({ label: 'Playback ID', name: 'pid', control: pidSelect }), keyField),
     keyFields,
     h('div', { class: 'form-actions' }, play));
   const ready = h('p', { class: 'muted', testid: 'pb-preview-unavailable' });
-  const body = h('div', { class: 'card-body stack' }, ready, form, frame, stateLine);
+  const body = h('div', { class: 'card-body stack' }, ready, form, stateLine, frame);
   const el = h('section', { class: 'card player-card', 'aria-labelledby': 'pb-preview-heading', testid: 'pb-preview' },
     h('div', { class: 'card-head' },
       h('div', null,
@@ -768,18 +775,21 @@ function previewCard({ loadShaka, playbackIds, asset }) {
 
   function syncKey() {
     const remembered = sessionKey(keySelect.value);
+    const never = 'It is used only in this browser to sign the preview’s tokens, never sent anywhere.';
     if (remembered) {
       pem.value = remembered.pem;
-      pemNote.textContent = 'Filled in with the private key created in this tab (kept in memory until you reload).';
+      pemNote.textContent = `Filled in with the key created in this tab (kept in memory until you reload). ${never}`;
     } else {
       if (pem.dataset.filled === 'session') pem.value = '';
-      pemNote.textContent = keys?.length ? 'Paste the private key you saved when this signing key was created.' : '';
+      pemNote.textContent = `Paste the private key you saved when this signing key was created. ${never}`;
     }
     pem.dataset.filled = remembered ? 'session' : '';
   }
 
   function syncPolicy() {
-    keyFields.hidden = !currentPID() || currentPID().policy === 'public';
+    const tokenless = !currentPID() || currentPID().policy === 'public';
+    keyFields.hidden = tokenless;
+    keyField.hidden = tokenless;
   }
 
   function refresh() {
@@ -853,7 +863,7 @@ function previewCard({ loadShaka, playbackIds, asset }) {
     frame.hidden = false;
     video.dataset.pid = p.id;
     video.dataset.state = 'loading';
-    stateLine.textContent = `Loading ${p.id}…`;
+    say(`Loading ${p.id}…`);
     try {
       await busy(play, async () => {
         const shaka = await loadShaka();
@@ -869,7 +879,7 @@ function previewCard({ loadShaka, playbackIds, asset }) {
       if (mine !== attempt) return;
       video.dataset.state = 'loaded';
       const drm = player.drmInfo?.()?.keySystem;
-      stateLine.textContent = `Playing ${p.id} (${POLICY[p.policy]?.label ?? p.policy})${drm ? ` · decrypting with ${drm === 'org.w3.clearkey' ? 'Clear Key' : drm}` : ''}`;
+      say(`Playing ${p.id} (${POLICY[p.policy]?.label ?? p.policy})${drm ? ` · decrypting with ${drm === 'org.w3.clearkey' ? 'Clear Key' : drm}` : ''}`);
       video.play().catch(() => { /* autoplay may be refused; the controls are there */ });
     } catch (err) {
       if (mine === attempt) showError(err);
@@ -889,7 +899,14 @@ function previewCard({ loadShaka, playbackIds, asset }) {
     } else if (err?.code && !detail) {
       detail = `Shaka error ${err.code}.`;
     }
-    stateLine.textContent = `Could not play this playback ID. ${detail}`.trim();
+    frame.hidden = true;
+    say(detail ? `Could not play this playback ID: ${detail}` : 'Could not play this playback ID.', true);
+  }
+
+  function say(text, error = false) {
+    stateLine.className = error ? 'alert alert-danger' : 'muted small';
+    if (error) mount(stateLine, icon('alert', 16), h('div', null, h('span', null, text)));
+    else stateLine.textContent = text;
   }
 
   function destroy() {

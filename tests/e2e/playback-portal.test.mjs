@@ -12,7 +12,9 @@
 //   the protected preview signs the tokens in the browser with WebCrypto:
 //   first with the key created in this tab (kept in memory), then, after a
 //   reload forgot it, with a wrong key (the API's problem is shown) and with
-//   the pasted real key → Shaka plays through Clear Key past 3 s.
+//   the pasted real key → Shaka plays through Clear Key past 3 s → an RS256
+//   token minted by the same browser code opens the manifest, and keys of the
+//   wrong kind or format are refused with a message.
 //
 // Needs ffmpeg. Server: ${MARQUEE_BIN:-../../bin/marquee} dev with
 // MARQUEE_INGEST_ALLOW_CIDRS=127.0.0.0/8. Screenshots go to $E2E_ARTIFACTS
@@ -432,6 +434,32 @@ step('after a reload the key is forgotten: a wrong key is refused by the API, th
   console.log(`# protected preview reached ${played.t.toFixed(2)} s (${played.w}x${played.h})`);
   await shot('preview-playing', { fullPage: true });
 }, PLAY_TIMEOUT * 2 + 30_000);
+
+step('RS256 tokens minted in the browser play too; keys of the wrong kind or format are refused', async () => {
+  const rs = await apiJSON('/v1/signing-keys', { method: 'POST', body: { alg: 'RS256' } });
+  assert.equal(rs.status, 201);
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const out = await page.evaluate(async ([kid, pem, pid, ecPEM, sec1PEM]) => {
+    const m = await import('/js/pages/playback.js');
+    const key = await m.importSigningKey(pem, 'RS256');
+    const token = await m.mintToken(key, { alg: 'RS256', kid, sub: pid, aud: 'v' });
+    const refusal = (p) => p.then(() => 'accepted', (e) => e.message);
+    return {
+      token,
+      wrongKind: await refusal(m.importSigningKey(ecPEM, 'RS256')),
+      sec1: await refusal(m.importSigningKey(sec1PEM, 'ES256')),
+      garbage: await refusal(m.importSigningKey('not a key', 'ES256')),
+    };
+  }, [rs.body.id, rs.body.private_key, drmPID, ec.export({ type: 'pkcs8', format: 'pem' }), ec.export({ type: 'sec1', format: 'pem' })]);
+  const v = decodeJWT(out.token);
+  assert.deepEqual(v.header, { alg: 'RS256', typ: 'JWT', kid: rs.body.id });
+  const manifest = await fetch(new URL(`/play/${drmPID}.mpd?token=${out.token}`, baseURL));
+  assert.equal(manifest.status, 200, await manifest.clone().text());
+  assert.match(await manifest.text(), /<MPD/);
+  assert.match(out.wrongKind, /not an RSA key/);
+  assert.match(out.sec1, /“EC PRIVATE KEY” PEM/);
+  assert.match(out.garbage, /whole private key/);
+});
 
 step('no uncaught errors in the page', async () => {
   assert.deepEqual(pageErrors, []);

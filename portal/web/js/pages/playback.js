@@ -796,9 +796,12 @@ function previewCard({ loadShaka, playbackIds, asset }) {
     const a = asset();
     const ids = playbackIds();
     const isReady = a.status === 'ready';
-    ready.hidden = isReady && ids.length > 0;
-    ready.textContent = !isReady ? 'The preview is available once the video is ready.' : 'Add a playback ID to preview it.';
-    form.hidden = !isReady || ids.length === 0;
+    // Nothing to preview without a playback id: the list above says how to add one.
+    el.hidden = ids.length === 0;
+    ready.hidden = isReady;
+    ready.textContent = 'The preview is available once the video is ready.';
+    form.hidden = !isReady;
+    stateLine.hidden = !isReady;
     const selected = pidSelect.value;
     mount(pidSelect, ids.map((p) => h('option', { value: p.id }, `${p.id} · ${POLICY[p.policy]?.label ?? p.policy}`)));
     if (ids.some((p) => p.id === selected)) pidSelect.value = selected;

@@ -9,6 +9,7 @@ import * as apiKeys from './pages/api-keys.js';
 import * as subTenants from './pages/tenants.js';
 import * as branding from './pages/branding.js';
 import * as videos from './pages/videos.js';
+import * as playback from './pages/playback.js';
 
 const canHaveSubTenants = (t) => t?.kind === 'platform' || t?.kind === 'reseller';
 
@@ -32,6 +33,7 @@ const routes = {
   '/dashboard': { title: 'Dashboard', nav: 'dashboard', render: dashboard.render },
   '/videos': { title: 'Videos', nav: 'videos', render: videos.render },
   '/api-keys': { title: 'API keys', nav: 'api-keys', render: apiKeys.render },
+  '/playback': { title: 'Playback', nav: 'playback', render: playback.render },
   '/tenants': { title: 'Sub-tenants', nav: 'tenants', render: subTenants.render, allowed: canHaveSubTenants },
   '/branding': { title: 'Branding', nav: 'branding', render: branding.render },
 };
@@ -153,6 +155,7 @@ const NAV = [
   { id: 'dashboard', label: 'Dashboard', icon: 'grid', href: '#/dashboard', testid: 'nav-dashboard' },
   { id: 'videos', label: 'Videos', icon: 'film', href: '#/videos', testid: 'nav-videos' },
   { id: 'api-keys', label: 'API keys', icon: 'key', href: '#/api-keys', testid: 'nav-api-keys' },
+  { id: 'playback', label: 'Playback', icon: 'shield', href: '#/playback', testid: 'nav-playback' },
   { id: 'tenants', label: 'Sub-tenants', icon: 'network', href: '#/tenants', testid: 'nav-tenants', when: canHaveSubTenants },
   { id: 'branding', label: 'Branding', icon: 'palette', href: '#/branding', testid: 'nav-branding' },
 ];

@@ -11,6 +11,7 @@ import {
   formatDateTime, h, icon, loadError, loadingRegion, modal, mount, showProblem, toast,
 } from '../ui.js';
 import { CHUNK_SIZE, createTusUpload, rememberedUpload, rememberUpload, tusUpload, uploadOffset } from '../tus.js';
+import { playbackSection } from './playback.js';
 
 const POLL_MS = 1000;
 const busyStatus = (s) => s === 'waiting' || s === 'processing';
@@ -336,6 +337,8 @@ export function renderDetail(page, { navigate, params }) {
   let timer = null;
   let player = null;
   let drawnStatus = null;
+  // Playback ids and the protected preview: built once, kept across redraws.
+  let pbSection = null;
 
   async function load() {
     try {
@@ -430,7 +433,9 @@ export function renderDetail(page, { navigate, params }) {
 
     const preview = a.status === 'ready' && a.playback ? playerCard(a) : null;
     destroyPlayer();
-    mount(body, preview, summary, renditions);
+    pbSection ??= playbackSection(a, { loadShaka });
+    pbSection.update(a);
+    mount(body, preview, summary, pbSection.el, renditions);
   }
 
   function urlRow(label, path, testid) {

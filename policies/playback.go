@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -78,15 +77,36 @@ func NewPlaybackPolicy(ctx context.Context) (*PlaybackPolicy, error) {
 }
 
 func (r PlaybackRequest) key() string {
-	var b strings.Builder
-	b.Grow(128)
-	for _, s := range []string{r.Model, r.Tier, strconv.Itoa(r.RatingAge), strings.Join(r.AllowCountries, ","), strings.Join(r.DenyCountries, ","),
-		strings.Join(r.TokenAllowCountries, ","), strings.Join(r.TokenDenyCountries, ","), r.TokenTier, r.Country, strings.Join(r.ViewerTiers, ","),
-		strconv.FormatBool(r.HasRental), strconv.FormatBool(r.RentalExpired), strconv.FormatBool(r.HasPurchase), strconv.Itoa(r.ProfileAgeLimit)} {
-		b.WriteString(strconv.Quote(s))
-		b.WriteByte(0)
+	// Length-prefixed fields: no value can pass for another's boundary.
+	b := make([]byte, 0, 128)
+	str := func(v string) {
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
 	}
-	return b.String()
+	list := func(vs []string) {
+		b = strconv.AppendInt(b, int64(len(vs)), 10)
+		b = append(b, '[')
+		for _, v := range vs {
+			str(v)
+		}
+	}
+	str(r.Model)
+	str(r.Tier)
+	b = strconv.AppendInt(b, int64(r.RatingAge), 10)
+	b = append(b, ';')
+	list(r.AllowCountries)
+	list(r.DenyCountries)
+	list(r.TokenAllowCountries)
+	list(r.TokenDenyCountries)
+	str(r.TokenTier)
+	str(r.Country)
+	list(r.ViewerTiers)
+	b = strconv.AppendBool(b, r.HasRental)
+	b = strconv.AppendBool(b, r.RentalExpired)
+	b = strconv.AppendBool(b, r.HasPurchase)
+	b = strconv.AppendInt(b, int64(r.ProfileAgeLimit), 10)
+	return string(b)
 }
 
 // Decide evaluates the request.

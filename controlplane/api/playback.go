@@ -362,12 +362,18 @@ func (s *Server) playManifest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var body []byte
+	buf := s.manifestBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			s.manifestBufs.Put(buf)
+		}
+	}()
 	if ext == ".m3u8" {
-		body, err = s.cfg.Playback.HLS(c.UserContext(), sess, c.Query("region"))
+		err = s.cfg.Playback.HLS(c.UserContext(), sess, c.Query("region"), buf)
 		c.Set(fiber.HeaderContentType, "application/vnd.apple.mpegurl")
 	} else {
-		body, err = s.cfg.Playback.DASH(c.UserContext(), sess, c.Query("region"), c.Query("license_token"))
+		err = s.cfg.Playback.DASH(c.UserContext(), sess, c.Query("region"), c.Query("license_token"), buf)
 		c.Set(fiber.HeaderContentType, "application/dash+xml")
 	}
 	if err != nil {
@@ -375,8 +381,9 @@ func (s *Server) playManifest(c *fiber.Ctx) error {
 	}
 	// Personalised: never shared by caches.
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
-	return c.Send(body)
+	// SetBody copies: the buffer goes back to the pool.
+	c.Response().SetBody(buf.Bytes())
+	return nil
 }
 
 func (s *Server) playSteering(c *fiber.Ctx) error {

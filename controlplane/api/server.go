@@ -8,6 +8,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -82,6 +84,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *httpMetrics
 	openapi []byte
+	// manifestBufs are the manifest renderers' buffers.
+	manifestBufs sync.Pool
 }
 
 // New builds the server and registers every route.
@@ -112,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newHTTPMetrics(reg)
 
+	s.manifestBufs.New = func() any { return new(bytes.Buffer) }
 	s.app.Use(s.recoverer, s.requestLog, func(c *fiber.Ctx) error {
 		// Browser players read public media answers, refusals included,
 		// from other origins.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/marquee-video/marquee/dataplane/drm"
 	"github.com/marquee-video/marquee/internal/errs"
@@ -87,14 +88,15 @@ func FuzzManifestRewrite(f *testing.F) {
 		if _, err := sess.Claims.MaxHeight(); err != nil {
 			sess.Claims.MaxResolution = ""
 		}
-		out, err := s.DASH(t.Context(), sess, "eu", "")
-		if err != nil {
+		var buf bytes.Buffer
+		if err := s.DASH(t.Context(), sess, "eu", "", &buf); err != nil {
 			t.Fatal(err)
 		}
+		out := buf.Bytes()
 		if !bytes.HasPrefix(out, pkg.mpdHead) || !bytes.Contains(out, []byte("<BaseURL")) {
 			t.Fatalf("rendered MPD lost its head or BaseURL")
 		}
-		if _, err := s.HLS(t.Context(), sess, "eu"); err != nil {
+		if err := s.HLS(t.Context(), sess, "eu", new(bytes.Buffer)); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -109,6 +111,8 @@ func fuzzService(t *testing.T) *Service {
 	s := &Service{cfg: Config{Keys: ring, OriginSecret: bytes.Repeat([]byte{1}, 32), PublicURL: "https://cp.example.com", Now: time.Now}}
 	s.health = map[string]*tenantHealth{}
 	s.cdns = newCDNCache()
+	s.pws = expirable.NewLRU[string, *tenantPathways](16, nil, cacheTTL)
+	s.bases = expirable.NewLRU[baseKey, string](16, nil, cacheTTL)
 	s.cdns.Add("ten_a", []CDN{
 		{ID: "cdn_a", TenantID: "ten_a", Provider: ProviderNginx, BaseURL: "https://a.example.com", Secret: "0123456789abcdef", Weight: 1},
 		{ID: "cdn_b", TenantID: "ten_a", Provider: ProviderGeneric, BaseURL: "https://b.example.com", Secret: "0123456789abcdef", Weight: 2},

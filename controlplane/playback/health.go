@@ -25,8 +25,8 @@ func pathwaysKey(ps []pathway) string {
 	return b.String()
 }
 
-func (s *Service) healthOf(tenant string, ps []pathway) *tenantHealth {
-	key := pathwaysKey(ps)
+func (s *Service) healthOf(tenant string, tp *tenantPathways) *tenantHealth {
+	key, ps := tp.key, tp.list
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if th, ok := s.health[tenant]; ok && th.key == key {
@@ -50,13 +50,13 @@ func (s *Service) healthOf(tenant string, ps []pathway) *tenantHealth {
 
 // priority is the session's pathway order: healthy CDNs first, then those
 // serving the region, then by weight, stable per session.
-func (s *Service) priority(tenant string, ps []pathway, region, session string) []string {
-	if len(ps) == 1 {
-		return []string{ps[0].id}
+func (s *Service) priority(tenant string, tp *tenantPathways, region, session string) []string {
+	if len(tp.list) == 1 {
+		return []string{tp.list[0].id}
 	}
-	order := s.healthOf(tenant, ps).h.Priority(region, session)
+	order := s.healthOf(tenant, tp).h.Priority(region, session)
 	// Pathways the tracker does not know (it failed to build) go last.
-	for _, p := range ps {
+	for _, p := range tp.list {
 		if !slices.Contains(order, p.id) {
 			order = append(order, p.id)
 		}

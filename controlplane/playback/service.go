@@ -85,6 +85,8 @@ type Service struct {
 	tokens  *expirable.LRU[string, verifiedToken]
 	revoked sync.Map // key ids revoked by this process, refused at once
 	cdns    *expirable.LRU[string, []CDN]
+	pws     *expirable.LRU[string, *tenantPathways]
+	bases   *expirable.LRU[baseKey, string]
 	indexes *expirable.LRU[string, *packageView]
 
 	licenseHTTP *http.Client
@@ -115,6 +117,8 @@ func NewService(cfg Config) (*Service, error) {
 		keys:        expirable.NewLRU[string, verifyKey](16384, nil, cacheTTL),
 		tokens:      expirable.NewLRU[string, verifiedToken](65536, nil, cacheTTL),
 		cdns:        newCDNCache(),
+		pws:         expirable.NewLRU[string, *tenantPathways](16384, nil, cacheTTL),
+		bases:       expirable.NewLRU[baseKey, string](65536, nil, 5*time.Minute),
 		indexes:     expirable.NewLRU[string, *packageView](4096, nil, indexCacheTTL),
 		health:      map[string]*tenantHealth{},
 		proxies:     map[string]*drm.Proxy{},
@@ -320,6 +324,7 @@ func (s *Service) PutCDN(ctx context.Context, tenant, id string, in CDNInput) (C
 		return CDN{}, err
 	}
 	s.cdns.Remove(tenant)
+	s.pws.Remove(tenant)
 	return c, nil
 }
 
@@ -381,6 +386,7 @@ func (s *Service) DeleteCDN(ctx context.Context, tenant, id string) error {
 		return errs.NotFoundf("CDN %q not found", id)
 	}
 	s.cdns.Remove(tenant)
+	s.pws.Remove(tenant)
 	return s.cfg.Store.DeleteCDN(ctx, tenant, id)
 }
 
@@ -407,17 +413,34 @@ func (s *Service) originSecret(tenant string) string {
 // tenant has no CDN.
 const OriginPathway = "origin"
 
-// pathways are the CDNs a tenant's viewers are steered across, as cdn.CDN
-// values with what signs for them.
-func (s *Service) pathways(ctx context.Context, tenant string) ([]pathway, error) {
+// tenantPathways are the CDNs a tenant's viewers are steered across, with
+// what signs for them, built once per CDN change.
+type tenantPathways struct {
+	list []pathway
+	key  string // identifies the set, for its health tracker
+}
+
+func (tp *tenantPathways) byID(id string) pathway {
+	for _, p := range tp.list {
+		if p.id == id {
+			return p
+		}
+	}
+	return pathway{}
+}
+
+func (s *Service) pathways(ctx context.Context, tenant string) (*tenantPathways, error) {
+	if tp, ok := s.pws.Get(tenant); ok {
+		return tp, nil
+	}
 	cs, err := s.tenantCDNs(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
+	tp := &tenantPathways{}
 	if len(cs) == 0 {
-		return []pathway{{id: OriginPathway, provider: ProviderGeneric, base: s.cfg.PublicURL, secret: s.originSecret(tenant), weight: 1}}, nil
+		tp.list = []pathway{{id: OriginPathway, provider: ProviderGeneric, base: s.cfg.PublicURL, secret: s.originSecret(tenant), weight: 1}}
 	}
-	out := make([]pathway, 0, len(cs))
 	for _, c := range cs {
 		p := pathway{id: pathwayID(c), provider: c.Provider, base: c.BaseURL, secret: c.Secret, weight: c.Weight, regions: c.Regions, canary: c.CanaryPath}
 		if !PathTokenProvider(c.Provider) {
@@ -427,9 +450,11 @@ func (s *Service) pathways(ctx context.Context, tenant string) ([]pathway, error
 			}
 			p.signer = sg
 		}
-		out = append(out, p)
+		tp.list = append(tp.list, p)
 	}
-	return out, nil
+	tp.key = pathwaysKey(tp.list)
+	s.pws.Add(tenant, tp)
+	return tp, nil
 }
 
 func withPrefix(sc cdn.SignerConfig) cdn.SignerConfig {

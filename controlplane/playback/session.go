@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,20 +149,34 @@ func (s *Service) urlExpiry(duration float64) time.Time {
 
 // variantBase is where a pathway serves the asset's variant: a path-token
 // base, or the plain base for query-token providers (signed per object by
-// the caller).
+// the caller). Bases are cached: they change with the 5-minute expiry
+// bucket, not per viewer.
 func (s *Service) variantBase(p pathway, assetID, variant string, exp time.Time) (string, error) {
+	k := baseKey{pathway: p.id, base: p.base, asset: assetID, variant: variant, exp: exp.Unix()}
+	if v, ok := s.bases.Get(k); ok {
+		return v, nil
+	}
+	var v string
 	if p.signer == nil {
-		return pathTokenBase(p.base, p.provider, p.secret, exp, assetID) + variant + "/", nil
+		v = pathTokenBase(p.base, p.provider, p.secret, exp, assetID) + variant + "/"
+	} else {
+		u, err := url.Parse(p.base + assetPath(assetID) + variant + "/")
+		if err != nil {
+			return "", err
+		}
+		su, err := p.signer.Sign(u, exp)
+		if err != nil {
+			return "", err
+		}
+		v = su.String()
 	}
-	u, err := url.Parse(p.base + assetPath(assetID) + variant + "/")
-	if err != nil {
-		return "", err
-	}
-	su, err := p.signer.Sign(u, exp)
-	if err != nil {
-		return "", err
-	}
-	return su.String(), nil
+	s.bases.Add(k, v)
+	return v, nil
+}
+
+type baseKey struct {
+	pathway, base, asset, variant string
+	exp                           int64
 }
 
 // playURL is a URL of this manifest service for the session.
@@ -210,28 +222,26 @@ func (sess *Session) videoTracks() []wire.IndexedTrack {
 	return out
 }
 
-// HLS renders the viewer's HLS multivariant playlist: every variant once
-// per pathway (CDN), each pointing at that CDN's signed copy, and the
+// HLS renders the viewer's HLS multivariant playlist into b: every variant
+// once per pathway (CDN), each pointing at that CDN's signed copy, and the
 // content-steering tag so that players move between CDNs by themselves.
-func (s *Service) HLS(ctx context.Context, sess *Session, region string) ([]byte, error) {
-	ps, err := s.pathways(ctx, sess.PB.TenantID)
+func (s *Service) HLS(ctx context.Context, sess *Session, region string, b *bytes.Buffer) error {
+	tp, err := s.pathways(ctx, sess.PB.TenantID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	variant := wire.VariantClear
 	if sess.pkg.asset.Protected {
 		variant = wire.VariantCBCS
 	}
-	order := s.priority(sess.PB.TenantID, ps, region, sess.session)
+	order := s.priority(sess.PB.TenantID, tp, region, sess.session)
 	exp := s.urlExpiry(sess.pkg.index.Duration)
-	var b bytes.Buffer
 	b.Grow(2048)
-	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")
-	tag, err := cdn.HLSSteeringTag(s.playURL(sess, "/steering.json", url.Values{"region": {region}}), order[0])
-	if err != nil {
-		return nil, err
-	}
-	b.WriteString(tag + "\n")
+	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-CONTENT-STEERING:SERVER-URI=\"")
+	s.writeSteeringURL(b, sess, region, false, false)
+	b.WriteString("\",PATHWAY-ID=\"")
+	b.WriteString(order[0])
+	b.WriteString("\"\n")
 	var audio *wire.IndexedTrack
 	for i := range sess.pkg.index.Tracks {
 		if sess.pkg.index.Tracks[i].Kind == "audio" {
@@ -240,71 +250,123 @@ func (s *Service) HLS(ctx context.Context, sess *Session, region string) ([]byte
 		}
 	}
 	videos := sess.videoTracks()
+	var num [24]byte
 	for _, id := range order {
-		p := ps[slices.IndexFunc(ps, func(p pathway) bool { return p.id == id })]
+		p := tp.byID(id)
 		base, err := s.variantBase(p, sess.PB.AssetID, variant, exp)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		ref := func(rel string) string {
+		writeRef := func(rel string) {
 			if p.signer == nil {
-				return base + rel
+				b.WriteString(base)
+				b.WriteString(rel)
+				return
 			}
 			// Query-token bases carry the token in their query: the object
 			// goes before it.
 			u, _ := url.Parse(base)
 			u.Path += rel
-			return u.String()
+			b.WriteString(u.String())
 		}
-		group := "aud-" + id
 		if audio != nil {
-			fmt.Fprintf(&b, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=%q,NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=%q\n", group, ref(audio.Playlist))
+			b.WriteString("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud-")
+			b.WriteString(id)
+			b.WriteString("\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=\"")
+			writeRef(audio.Playlist)
+			b.WriteString("\"\n")
 		}
 		for _, v := range videos {
-			codecs := v.Codecs
 			bw, avg := v.Bandwidth, v.AverageBandwidth
 			if audio != nil {
-				codecs += "," + audio.Codecs
 				bw += audio.Bandwidth
 				avg += audio.AverageBandwidth
 			}
-			fmt.Fprintf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS=%q,RESOLUTION=%dx%d", bw, avg, codecs, v.Width, v.Height)
+			b.WriteString("#EXT-X-STREAM-INF:BANDWIDTH=")
+			b.Write(strconv.AppendInt(num[:0], int64(bw), 10))
+			b.WriteString(",AVERAGE-BANDWIDTH=")
+			b.Write(strconv.AppendInt(num[:0], int64(avg), 10))
+			b.WriteString(",CODECS=\"")
+			b.WriteString(v.Codecs)
+			if audio != nil {
+				b.WriteString(",")
+				b.WriteString(audio.Codecs)
+			}
+			b.WriteString("\",RESOLUTION=")
+			b.Write(strconv.AppendInt(num[:0], int64(v.Width), 10))
+			b.WriteByte('x')
+			b.Write(strconv.AppendInt(num[:0], int64(v.Height), 10))
 			if v.FrameRate > 0 {
-				fmt.Fprintf(&b, ",FRAME-RATE=%.3f", v.FrameRate)
+				b.WriteString(",FRAME-RATE=")
+				b.Write(strconv.AppendFloat(num[:0], v.FrameRate, 'f', 3, 64))
 			}
 			if audio != nil {
-				fmt.Fprintf(&b, ",AUDIO=%q", group)
+				b.WriteString(",AUDIO=\"aud-")
+				b.WriteString(id)
+				b.WriteString("\"")
 			}
-			fmt.Fprintf(&b, ",PATHWAY-ID=%q\n%s\n", id, ref(v.Playlist))
+			b.WriteString(",PATHWAY-ID=\"")
+			b.WriteString(id)
+			b.WriteString("\"\n")
+			writeRef(v.Playlist)
+			b.WriteByte('\n')
 		}
 	}
-	return b.Bytes(), nil
+	return nil
+}
+
+// writeSteeringURL writes the session's steering server URL, XML-escaped
+// when it goes into an MPD.
+func (s *Service) writeSteeringURL(b *bytes.Buffer, sess *Session, region string, dash, xml bool) {
+	amp := "&"
+	if xml {
+		amp = "&amp;"
+	}
+	b.WriteString(s.cfg.PublicURL)
+	b.WriteString("/play/")
+	b.WriteString(sess.PB.ID)
+	b.WriteString("/steering.json?")
+	sep := ""
+	if dash {
+		b.WriteString("format=dash")
+		sep = amp
+	}
+	if region != "" {
+		b.WriteString(sep)
+		b.WriteString("region=")
+		b.WriteString(url.QueryEscape(region))
+		sep = amp
+	}
+	if sess.token != "" {
+		b.WriteString(sep)
+		b.WriteString("token=")
+		b.WriteString(url.QueryEscape(sess.token))
+	}
 }
 
 var laurlRE = regexp.MustCompile(`<dashif:Laurl[^>]*>` + regexp.QuoteMeta(LicensePlaceholder) + `</dashif:Laurl>`)
 
 var representationRE = regexp.MustCompile(`(?s)\s*<Representation [^>]*?height="(\d+)"[^>]*>.*?</Representation>`)
 
-// DASH renders the viewer's MPD: the packaged MPD with one BaseURL per
-// CDN (its signed path), the ContentSteering element, renditions above the
-// token's max_resolution removed, and the Clear Key license URL carrying
-// the viewer's token.
-func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken string) ([]byte, error) {
-	ps, err := s.pathways(ctx, sess.PB.TenantID)
+// DASH renders the viewer's MPD into b: the packaged MPD with one BaseURL
+// per CDN (its signed path), the ContentSteering element, renditions above
+// the token's max_resolution removed, and the Clear Key license URL with
+// the viewer's license token, when one is given.
+func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken string, b *bytes.Buffer) error {
+	tp, err := s.pathways(ctx, sess.PB.TenantID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	variant := wire.VariantClear
 	if sess.pkg.asset.Protected {
 		variant = wire.VariantCENC
 	}
-	order := s.priority(sess.PB.TenantID, ps, region, sess.session)
+	order := s.priority(sess.PB.TenantID, tp, region, sess.session)
 	exp := s.urlExpiry(sess.pkg.index.Duration)
-	var b bytes.Buffer
 	b.Grow(len(sess.pkg.mpdHead) + len(sess.pkg.mpdRest) + 1024)
 	b.Write(sess.pkg.mpdHead)
 	for _, id := range order {
-		p := ps[slices.IndexFunc(ps, func(p pathway) bool { return p.id == id })]
+		p := tp.byID(id)
 		if p.signer != nil {
 			// A query token would be dropped when players resolve the
 			// SegmentTemplate against the BaseURL.
@@ -312,19 +374,24 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken 
 		}
 		base, err := s.variantBase(p, sess.PB.AssetID, variant, exp)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		el, err := cdn.DASHBaseURL(id, base)
-		if err != nil {
-			return nil, err
+		b.WriteString("\n  <BaseURL serviceLocation=\"")
+		b.WriteString(id)
+		b.WriteString("\">")
+		writeXMLEscaped(b, base)
+		b.WriteString("</BaseURL>")
+	}
+	b.WriteString("\n  <ContentSteering defaultServiceLocation=\"")
+	for i, id := range order {
+		if i > 0 {
+			b.WriteByte(',')
 		}
-		b.WriteString("\n  " + el)
+		b.WriteString(id)
 	}
-	steer, err := cdn.DASHSteering{ServerURL: s.playURL(sess, "/steering.json", url.Values{"format": {"dash"}, "region": {region}}), DefaultServiceLocations: order}.XML()
-	if err != nil {
-		return nil, err
-	}
-	b.WriteString("\n  " + steer)
+	b.WriteString("\" queryBeforeStart=\"false\">")
+	s.writeSteeringURL(b, sess, region, true, true)
+	b.WriteString("</ContentSteering>")
 	rest := sess.pkg.mpdRest
 	if mh := sess.maxHeight(); mh > 0 && len(sess.videoTracks()) > 0 {
 		keep := map[string]bool{}
@@ -354,21 +421,31 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken 
 		}
 	}
 	b.Write(rest)
-	return b.Bytes(), nil
+	return nil
 }
 
 func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
+// writeXMLEscaped writes s escaped for XML text, without allocating when
+// there is nothing to escape (signed paths never have anything).
+func writeXMLEscaped(b *bytes.Buffer, s string) {
+	if !strings.ContainsAny(s, `&<>"`) {
+		b.WriteString(s)
+		return
+	}
+	b.WriteString(xmlEscape(s))
+}
+
 // Steering answers a player's steering request with the session's pathway
 // priority, healthy CDNs first.
 func (s *Service) Steering(ctx context.Context, sess *Session, region string, dash bool, reload string) ([]byte, error) {
-	ps, err := s.pathways(ctx, sess.PB.TenantID)
+	tp, err := s.pathways(ctx, sess.PB.TenantID)
 	if err != nil {
 		return nil, err
 	}
-	r := cdn.SteeringResponse{TTL: 10 * time.Second, ReloadURI: reload, Priority: s.priority(sess.PB.TenantID, ps, region, sess.session)}
+	r := cdn.SteeringResponse{TTL: 10 * time.Second, ReloadURI: reload, Priority: s.priority(sess.PB.TenantID, tp, region, sess.session)}
 	if dash {
 		return r.DASHJSON()
 	}
@@ -441,14 +518,14 @@ func (s *Service) OriginObject(ctx context.Context, assetID, sig, expires, file 
 // ReportCDN records a player's or edge's report that a CDN failed or
 // worked; reports move the pathway priority.
 func (s *Service) ReportCDN(ctx context.Context, sess *Session, pathwayID string, ok bool) error {
-	ps, err := s.pathways(ctx, sess.PB.TenantID)
+	tp, err := s.pathways(ctx, sess.PB.TenantID)
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(ps, func(p pathway) bool { return p.id == pathwayID }) {
+	if tp.byID(pathwayID).id == "" {
 		return errs.Field("pathway", "unknown pathway %q", pathwayID)
 	}
-	s.healthOf(sess.PB.TenantID, ps).h.Report(pathwayID, ok)
+	s.healthOf(sess.PB.TenantID, tp).h.Report(pathwayID, ok)
 	return nil
 }
 

@@ -66,7 +66,7 @@ func startWorker(t testing.TB, s *cptest.Server) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-func waitReady(t *testing.T, s *cptest.Server, token, id string) map[string]any {
+func waitReady(t testing.TB, s *cptest.Server, token, id string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
@@ -93,7 +93,7 @@ type fixture struct {
 	otherKID, otherPEM string
 }
 
-func (f *fixture) token(t *testing.T, c playback.Claims) string {
+func (f *fixture) token(t testing.TB, c playback.Claims) string {
 	t.Helper()
 	if c.ExpiresAt == nil {
 		c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(time.Hour))
@@ -109,17 +109,17 @@ func claims(sub, aud string) playback.Claims {
 	return playback.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: sub, Audience: jwt.ClaimStrings{aud}}}
 }
 
-func (f *fixture) get(t *testing.T, path string, header map[string]string) cptest.Response {
+func (f *fixture) get(t testing.TB, path string, header map[string]string) cptest.Response {
 	t.Helper()
 	return f.s.Do(t, cptest.Request{Method: "GET", Path: path, Header: header})
 }
 
-func (f *fixture) api(t *testing.T, want int, method, path string, body any) cptest.Response {
+func (f *fixture) api(t testing.TB, want int, method, path string, body any) cptest.Response {
 	t.Helper()
 	return f.s.Must(t, want, cptest.Request{Method: method, Path: path, Token: f.acct.Token, Body: body})
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	s := cptest.Start(t, cptest.Options{Postgres: true, WebhookAllow: loopback, RelayInterval: 100 * time.Millisecond})
 	startWorker(t, s)
 	dir := t.TempDir()

@@ -120,6 +120,7 @@ run_wrk() { # run_wrk NAME URL [wrk args]
 	say "wrk $name"
 	wrk "${WRK_ARGS[@]}" -d"$DURATION" --latency "$@" "$url" | tee "$OUT/wrk-playback-$name.txt"
 }
+run_wrk healthz "$base/healthz"
 run_wrk nginx-mpd "http://127.0.0.1:$static_port/manifest.mpd"
 run_wrk manifest-mpd "$base$mpd_path"
 run_wrk nginx-m3u8 "http://127.0.0.1:$static_port/master.m3u8"
@@ -150,6 +151,7 @@ section=$(mktemp)
 	echo "|---|--:|--:|--:|--:|--:|"
 	echo "| DASH manifest \`/play/<id>.mpd\` | $(rps manifest-mpd) | $(p99 manifest-mpd) | $(rps nginx-mpd) | $(p99 nginx-mpd) | $(ratio "$(rps manifest-mpd)" "$(rps nginx-mpd)") (target ≥ 0.5, p99 < 10 ms) |"
 	echo "| HLS multivariant \`/play/<id>.m3u8\` | $(rps manifest-m3u8) | $(p99 manifest-m3u8) | $(rps nginx-m3u8) | $(p99 nginx-m3u8) | $(ratio "$(rps manifest-m3u8)" "$(rps nginx-m3u8)") |"
+	echo "| (for scale) \`/healthz\` on the same server | $(rps healthz) | $(p99 healthz) | | | $(ratio "$(rps healthz)" "$(rps nginx-mpd)") of nginx |"
 	echo "| Clear Key license \`/license/clearkey/<id>\` (token, policy, key unwrap, JWK answer) | $(rps license) | $(p99 license) | | | |"
 	echo
 	for n in manifest-mpd manifest-m3u8 license; do

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,6 +87,8 @@ type Server struct {
 	openapi []byte
 	// manifestBufs are the manifest renderers' buffers.
 	manifestBufs sync.Pool
+	reqPrefix    string
+	reqSeq       atomic.Uint64
 }
 
 // New builds the server and registers every route.
@@ -117,6 +120,9 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newHTTPMetrics(reg)
 
 	s.manifestBufs.New = func() any { return new(bytes.Buffer) }
+	pfx := make([]byte, 8)
+	_, _ = rand.Read(pfx)
+	s.reqPrefix = "req_" + hex.EncodeToString(pfx) + "_"
 	s.app.Use(s.recoverer, s.requestLog, func(c *fiber.Ctx) error {
 		// Browser players read public media answers, refusals included,
 		// from other origins.
@@ -199,15 +205,28 @@ func requestID(c *fiber.Ctx) string {
 	if id, _ := c.Locals(localRequestID).(string); id != "" {
 		return id
 	}
-	id := c.Get("X-Request-Id")
-	if !requestIDRE.MatchString(id) {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		id = "req_" + hex.EncodeToString(b)
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return assignRequestID(c, "req_"+hex.EncodeToString(b))
+}
+
+// assignRequestID keeps the caller's X-Request-Id when it is sane, else id.
+func assignRequestID(c *fiber.Ctx, id string) string {
+	if h := c.Get("X-Request-Id"); h != "" && requestIDRE.MatchString(h) {
+		id = h
 	}
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-Id", id)
 	return id
+}
+
+// nextRequestID is a random per-server prefix and a counter: unique without
+// a system call per request (ids identify requests, they authenticate
+// nothing).
+func (s *Server) nextRequestID() string {
+	var buf [48]byte
+	b := append(buf[:0], s.reqPrefix...)
+	return string(strconv.AppendUint(b, s.reqSeq.Add(1), 16))
 }
 
 func (s *Server) recoverer(c *fiber.Ctx) (err error) {
@@ -222,7 +241,7 @@ func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 
 // requestLog assigns the request id, then logs and measures the request.
 func (s *Server) requestLog(c *fiber.Ctx) error {
-	id := requestID(c)
+	id := assignRequestID(c, s.nextRequestID())
 	start := time.Now()
 	err := c.Next()
 	if err != nil {

@@ -86,8 +86,11 @@ type Service struct {
 	revoked sync.Map // key ids revoked by this process, refused at once
 	cdns    *expirable.LRU[string, []CDN]
 	pws     *expirable.LRU[string, *tenantPathways]
-	bases   *expirable.LRU[baseKey, string]
-	indexes *expirable.LRU[string, *packageView]
+	// clearKeys holds unwrapped content keys briefly, as a license server
+	// does with its KMS: every license would otherwise read and unwrap.
+	clearKeys *expirable.LRU[string, []drm.ContentKey]
+	bases     *expirable.LRU[baseKey, string]
+	indexes   *expirable.LRU[string, *packageView]
 
 	licenseHTTP *http.Client
 
@@ -118,6 +121,7 @@ func NewService(cfg Config) (*Service, error) {
 		tokens:      expirable.NewLRU[string, verifiedToken](65536, nil, cacheTTL),
 		cdns:        newCDNCache(),
 		pws:         expirable.NewLRU[string, *tenantPathways](16384, nil, cacheTTL),
+		clearKeys:   expirable.NewLRU[string, []drm.ContentKey](4096, nil, cacheTTL),
 		bases:       expirable.NewLRU[baseKey, string](65536, nil, 5*time.Minute),
 		indexes:     expirable.NewLRU[string, *packageView](4096, nil, indexCacheTTL),
 		health:      map[string]*tenantHealth{},
@@ -555,6 +559,9 @@ func (s *Service) unwrap(tenant string, ck ContentKey) (drm.ContentKey, error) {
 }
 
 func (s *Service) contentKeys(ctx context.Context, tenant, assetID string) ([]drm.ContentKey, error) {
+	if ks, ok := s.clearKeys.Get(tenant + "/" + assetID); ok {
+		return ks, nil
+	}
 	stored, err := s.cfg.Store.ContentKeys(ctx, tenant, assetID)
 	if err != nil {
 		return nil, err
@@ -566,6 +573,9 @@ func (s *Service) contentKeys(ctx context.Context, tenant, assetID string) ([]dr
 			return nil, err
 		}
 		out = append(out, k)
+	}
+	if len(out) > 0 {
+		s.clearKeys.Add(tenant+"/"+assetID, out)
 	}
 	return out, nil
 }

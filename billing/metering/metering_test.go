@@ -3,12 +3,13 @@ package metering_test
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/marquee-video/marquee/billing/metering"
 	"github.com/marquee-video/marquee/internal/db"
@@ -55,7 +56,7 @@ type key struct {
 }
 
 type sum struct {
-	quantity float64
+	quantity decimal.Decimal
 	events   int64
 }
 
@@ -78,7 +79,7 @@ func TestIngestExactlyOnce(t *testing.T) {
 				TenantID:   tenantIDs[rng.IntN(len(tenantIDs))],
 				ID:         fmt.Sprintf("evt_%05d", i),
 				Meter:      metering.Meters[rng.IntN(len(metering.Meters))],
-				Quantity:   float64(rng.IntN(1_000_000)),
+				Quantity:   decimal.New(int64(rng.IntN(1_000_000)), -int32(rng.IntN(4))),
 				Dimensions: dimSets[rng.IntN(len(dimSets))],
 				At:         base.Add(time.Duration(rng.Int64N(int64(47 * time.Hour)))),
 			}
@@ -87,7 +88,7 @@ func TestIngestExactlyOnce(t *testing.T) {
 			if want[k] == nil {
 				want[k] = &sum{}
 			}
-			want[k].quantity += e.Quantity
+			want[k].quantity = want[k].quantity.Add(e.Quantity)
 			want[k].events++
 		}
 		sends := append(append(append([]metering.Event{}, events...), events...), events...)
@@ -160,7 +161,7 @@ func TestIngestExactlyOnce(t *testing.T) {
 				t.Errorf("missing rollup %+v", k)
 				continue
 			}
-			if g.quantity != w.quantity || g.events != w.events {
+			if !g.quantity.Equal(w.quantity) || g.events != w.events {
 				t.Errorf("rollup %+v = %v over %d events, want %v over %d", k, g.quantity, g.events, w.quantity, w.events)
 			}
 		}
@@ -176,16 +177,16 @@ func TestIngestRefusesBadBatch(t *testing.T) {
 		g := metering.NewIngester(d)
 		now := time.Now().UTC()
 		good := func(i int) metering.Event {
-			return metering.Event{TenantID: "ten_a", ID: fmt.Sprintf("ok_%d", i), Meter: metering.EgressBytes, Quantity: 10, At: now.Add(-time.Minute)}
+			return metering.Event{TenantID: "ten_a", ID: fmt.Sprintf("ok_%d", i), Meter: metering.EgressBytes, Quantity: decimal.NewFromInt(10), At: now.Add(-time.Minute)}
 		}
 		cases := []struct {
 			name string
 			bad  func(e *metering.Event)
 			code string
 		}{
-			{"negative quantity", func(e *metering.Event) { e.Quantity = -1 }, metering.CodeInvalidQuantity},
-			{"NaN quantity", func(e *metering.Event) { e.Quantity = math.NaN() }, metering.CodeInvalidQuantity},
-			{"infinite quantity", func(e *metering.Event) { e.Quantity = math.Inf(1) }, metering.CodeInvalidQuantity},
+			{"negative quantity", func(e *metering.Event) { e.Quantity = decimal.NewFromInt(-1) }, metering.CodeInvalidQuantity},
+			{"too precise quantity", func(e *metering.Event) { e.Quantity = decimal.New(1, -10) }, metering.CodeInvalidQuantity},
+			{"too large quantity", func(e *metering.Event) { e.Quantity = decimal.New(1, 40) }, metering.CodeInvalidQuantity},
 			{"unknown meter", func(e *metering.Event) { e.Meter = "free_lunches" }, metering.CodeUnknownMeter},
 			{"far future", func(e *metering.Event) { e.At = now.Add(time.Hour) }, metering.CodeInvalidTime},
 			{"before 2020", func(e *metering.Event) { e.At = time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC) }, metering.CodeInvalidTime},
@@ -235,9 +236,9 @@ func TestRollupsTenantIsolation(t *testing.T) {
 		g := metering.NewIngester(d)
 		at := time.Now().UTC().Add(-2 * time.Hour)
 		batch := []metering.Event{
-			{TenantID: "ten_a", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: 5, At: at},
-			{TenantID: "ten_b", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: 7, At: at},
-			{TenantID: "ten_b", ID: "other", Meter: metering.DRMLicenses, Quantity: 1, At: at},
+			{TenantID: "ten_a", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: decimal.NewFromInt(5), At: at},
+			{TenantID: "ten_b", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: decimal.NewFromInt(7), At: at},
+			{TenantID: "ten_b", ID: "other", Meter: metering.DRMLicenses, Quantity: decimal.NewFromInt(1), At: at},
 		}
 		if n, err := g.Ingest(ctx, batch); err != nil || n != 3 {
 			t.Fatalf("Ingest = %d, %v; want 3 (the same id in two tenants is two events)", n, err)
@@ -247,14 +248,14 @@ func TestRollupsTenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(a) != 1 || a[0].TenantID != "ten_a" || a[0].Quantity != 5 || a[0].Events != 1 {
+		if len(a) != 1 || a[0].TenantID != "ten_a" || !a[0].Quantity.Equal(decimal.NewFromInt(5)) || a[0].Events != 1 {
 			t.Errorf("ten_a rollups = %+v, want one of 5", a)
 		}
 		b, err := g.Rollups(ctx, "ten_b", from, to, metering.PlaybackSeconds)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b) != 1 || b[0].TenantID != "ten_b" || b[0].Quantity != 7 {
+		if len(b) != 1 || b[0].TenantID != "ten_b" || !b[0].Quantity.Equal(decimal.NewFromInt(7)) {
 			t.Errorf("ten_b playback rollups = %+v, want one of 7", b)
 		}
 		if d.Dialect() == db.Postgres {

@@ -82,7 +82,9 @@ type Config struct {
 	WebhookAllowCIDRs   []netip.Prefix
 	WebhookPollInterval time.Duration
 	WebhookBackoff      func(n int) time.Duration
-	Log                 *slog.Logger
+	// Billing configures Stripe, dunning and entitlements (zero: Stripe off).
+	Billing BillingConfig
+	Log     *slog.Logger
 }
 
 // App is a running control plane.
@@ -99,6 +101,7 @@ type App struct {
 	queue      *asynq.Client
 	nodeKey    []byte
 	server     *api.Server
+	billing    *billingParts
 	ln         net.Listener
 }
 
@@ -204,8 +207,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.billing = newBilling(a.db, a.tenants, cfg.Billing, cfg.Log)
 	a.server, err = api.New(api.Config{
-		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
+		Billing: a.billing.api,
+		Assets:  a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),
@@ -306,6 +311,7 @@ func (a *App) Serve(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { a.relay.Run(bgCtx) })
 	bg.Go(func() { _ = a.dispatcher.Run(bgCtx) })
+	bg.Go(func() { a.billing.runDunning(bgCtx, a.log) })
 	var err error
 	select {
 	case err = <-errc:

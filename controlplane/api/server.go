@@ -67,6 +67,9 @@ type Config struct {
 	// Uploads serves direct, resumable (tus) uploads; without it the upload
 	// routes are not registered.
 	Uploads *uploads.Service
+	// Billing serves usage, price books, invoices, Stripe and viewer
+	// commerce; without it the billing routes are not registered.
+	Billing *Billing
 }
 
 // Server is the HTTP API.

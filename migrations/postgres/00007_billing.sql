@@ -182,6 +182,7 @@ CREATE TABLE commerce_checkouts (
     tenant_id    text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id           text NOT NULL,
     offer_id     text NOT NULL,
+    stripe_session_id text,
     viewer_id    text NOT NULL,
     status       text NOT NULL CHECK (status IN ('open', 'complete', 'expired')),
     grant_id     text,

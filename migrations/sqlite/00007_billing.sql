@@ -114,6 +114,7 @@ CREATE TABLE commerce_checkouts (
     tenant_id    TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id           TEXT NOT NULL,
     offer_id     TEXT NOT NULL,
+    stripe_session_id TEXT,
     viewer_id    TEXT NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('open', 'complete', 'expired')),
     grant_id     TEXT,

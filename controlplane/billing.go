@@ -1,0 +1,137 @@
+package controlplane
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/marquee-video/marquee/billing/commerce"
+	"github.com/marquee-video/marquee/billing/invoices"
+	"github.com/marquee-video/marquee/billing/metering"
+	"github.com/marquee-video/marquee/billing/plans"
+	bstripe "github.com/marquee-video/marquee/billing/stripe"
+	"github.com/marquee-video/marquee/controlplane/api"
+	"github.com/marquee-video/marquee/internal/db"
+	"github.com/marquee-video/marquee/internal/errs"
+	"github.com/marquee-video/marquee/tenants"
+)
+
+// BillingConfig configures billing. Every field is optional: without a
+// Stripe key Stripe is off and invoices are computed and finalized locally.
+type BillingConfig struct {
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	// StripeAPIURL points the Stripe client at stripe-mock.
+	StripeAPIURL string
+	// DunningGrace is how long an account stays past due before its
+	// tenant is suspended (zero: 7 days); DunningInterval is how often
+	// that is checked (zero: 1 hour).
+	DunningGrace    time.Duration
+	DunningInterval time.Duration
+	// Granter records viewers' entitlements from completed checkouts (the
+	// playback side). Nil: completed checkouts are refused as unavailable,
+	// so Stripe retries them once a granter is wired.
+	Granter commerce.Granter
+}
+
+// billingParts is billing as wired into the App.
+type billingParts struct {
+	api      *api.Billing
+	dunning  *invoices.Dunning
+	interval time.Duration
+}
+
+func newBilling(d *db.DB, ts *tenants.Service, cfg BillingConfig, log *slog.Logger) *billingParts {
+	granter := cfg.Granter
+	if granter == nil {
+		granter = unwiredGranter{}
+	}
+	sc := bstripe.NewClient(bstripe.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL})
+	inv := invoices.New(d)
+	dun := invoices.NewDunning(d, tenantSuspender{ts: ts}, cfg.DunningGrace)
+	com := commerce.New(d, sc, granter)
+	st := bstripe.New(bstripe.Config{WebhookSecret: cfg.StripeWebhookSecret, Log: log}, sc, d, inv, dun, com)
+	interval := cfg.DunningInterval
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	return &billingParts{
+		api:      &api.Billing{Metering: metering.NewIngester(d), Book: plans.NewBook(d), Invoices: inv, Stripe: st, Commerce: com},
+		dunning:  dun,
+		interval: interval,
+	}
+}
+
+// runDunning suspends accounts past their grace period, every interval,
+// until ctx ends.
+func (b *billingParts) runDunning(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(b.interval)
+	defer t.Stop()
+	for {
+		if done, err := b.dunning.Sweep(ctx); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "dunning sweep", "err", err)
+		} else if len(done) > 0 {
+			log.InfoContext(ctx, "suspended for non-payment", "tenants", done)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// tenantSuspender suspends and resumes through the tenant service, acting
+// as the platform root, exactly as PATCH /v1/tenants/:id does.
+type tenantSuspender struct {
+	ts *tenants.Service
+}
+
+func (s tenantSuspender) root(ctx context.Context) (tenants.Tenant, error) { return s.ts.Root(ctx) }
+
+func (s tenantSuspender) Suspend(ctx context.Context, id string) (bool, error) {
+	root, err := s.root(ctx)
+	if err != nil {
+		return false, err
+	}
+	t, err := s.ts.Tenant(ctx, root, id)
+	if err != nil {
+		return false, err
+	}
+	if t.Status == tenants.StatusSuspended {
+		return false, nil
+	}
+	st := tenants.StatusSuspended
+	if _, err := s.ts.UpdateChild(ctx, root, id, tenants.UpdateTenantInput{Status: &st}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (s tenantSuspender) Resume(ctx context.Context, id string) error {
+	root, err := s.root(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := s.ts.Tenant(ctx, root, id)
+	if err != nil {
+		return err
+	}
+	// Resume only the suspension of this tenant itself (an ancestor's
+	// suspension is not billing's to lift).
+	if t.Status != tenants.StatusSuspended || t.SuspendedBy == nil || *t.SuspendedBy != id {
+		return nil
+	}
+	st := tenants.StatusActive
+	_, err = s.ts.UpdateChild(ctx, root, id, tenants.UpdateTenantInput{Status: &st})
+	return err
+}
+
+// unwiredGranter refuses grants until the playback side's is wired, so
+// that Stripe retries the webhook instead of the grant being lost.
+type unwiredGranter struct{}
+
+var errNoGranter = errs.E(errs.Unavailable, "entitlements_unavailable", "viewer entitlements are not wired on this platform yet")
+
+func (unwiredGranter) Grant(context.Context, commerce.Grant) error  { return errNoGranter }
+func (unwiredGranter) Revoke(context.Context, string, string) error { return errNoGranter }

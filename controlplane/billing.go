@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/marquee-video/marquee/billing/commerce"
@@ -21,8 +22,10 @@ import (
 type BillingConfig struct {
 	StripeSecretKey     string
 	StripeWebhookSecret string
-	// StripeAPIURL points the Stripe client at stripe-mock.
-	StripeAPIURL string
+	// StripeAPIURL points the Stripe client at stripe-mock, and
+	// StripeHTTPClient replaces its HTTP client (tests record calls).
+	StripeAPIURL     string
+	StripeHTTPClient *http.Client
 	// DunningGrace is how long an account stays past due before its
 	// tenant is suspended (zero: 7 days); DunningInterval is how often
 	// that is checked (zero: 1 hour).
@@ -46,7 +49,7 @@ func newBilling(d *db.DB, ts *tenants.Service, cfg BillingConfig, log *slog.Logg
 	if granter == nil {
 		granter = unwiredGranter{}
 	}
-	sc := bstripe.NewClient(bstripe.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL})
+	sc := bstripe.NewClient(bstripe.Config{SecretKey: cfg.StripeSecretKey, APIURL: cfg.StripeAPIURL, HTTPClient: cfg.StripeHTTPClient})
 	inv := invoices.New(d)
 	dun := invoices.NewDunning(d, tenantSuspender{ts: ts}, cfg.DunningGrace)
 	com := commerce.New(d, sc, granter)
@@ -60,6 +63,12 @@ func newBilling(d *db.DB, ts *tenants.Service, cfg BillingConfig, log *slog.Logg
 		dunning:  dun,
 		interval: interval,
 	}
+}
+
+// SweepDunning suspends now every tenant past its grace period, as the
+// hourly loop does; it returns the tenants suspended (operations, tests).
+func (a *App) SweepDunning(ctx context.Context) ([]string, error) {
+	return a.billing.dunning.Sweep(ctx)
 }
 
 // runDunning suspends accounts past their grace period, every interval,

@@ -85,13 +85,6 @@ func New(d *db.DB) *Invoicer { return &Invoicer{db: d, now: time.Now} }
 // SetClock replaces the invoicer's clock.
 func (v *Invoicer) SetClock(now func() time.Time) { v.now = now }
 
-func ceilHour(t time.Time) time.Time {
-	if h := t.Truncate(time.Hour); !h.Equal(t) {
-		return h.Add(time.Hour)
-	}
-	return t
-}
-
 // Compute rates tenant's subtree usage in period under its plan history,
 // without storing anything. It runs in the system scope: the plans belong
 // to the issuer and the usage to the subtree. ok is false when the tenant
@@ -123,8 +116,9 @@ func compute(tx *db.Tx, tenant, period string, start, end time.Time) (Invoice, b
 		if s.Plan.Currency != inv.Currency || s.Plan.TenantID != inv.IssuerID {
 			return Invoice{}, false, errs.E(errs.Conflict, "mixed_plans", "tenant %s changed issuer or currency within %s; invoice it by hand", tenant, period)
 		}
-		// An hour of usage belongs to the segment its start falls in.
-		points, err := metering.SubtreeUsage(tx, tenant, ceilHour(s.From), ceilHour(s.To))
+		// Usage is kept by the hour: the hour in which the plan changed
+		// is rated entirely under the new plan.
+		points, err := metering.SubtreeUsage(tx, tenant, s.From.Truncate(time.Hour), s.To.Truncate(time.Hour))
 		if err != nil {
 			return Invoice{}, false, err
 		}

@@ -56,13 +56,14 @@ const deadlockRetries = 3
 // events not stored before, adding exactly those to the rollups. inserted is
 // how many events were new.
 func (g *Ingester) Ingest(ctx context.Context, events []Event) (inserted int, err error) {
+	orig := events
 	events, err = g.prepare(events)
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
 	if g.db.Dialect() != db.Postgres {
 		err = g.db.System(ctx, func(tx *db.Tx) error {
-			if err := checkTenants(tx, events); err != nil {
+			if err := checkTenants(tx, orig); err != nil {
 				return err
 			}
 			inserted, err = record(tx, events, g)
@@ -71,7 +72,7 @@ func (g *Ingester) Ingest(ctx context.Context, events []Event) (inserted int, er
 		return inserted, db.Translate(err)
 	}
 	for attempt := 0; ; attempt++ {
-		inserted, err = g.ingestPostgres(ctx, events)
+		inserted, err = g.ingestPostgres(ctx, events, orig)
 		var pg *pgconn.PgError
 		if err != nil && errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") && attempt < deadlockRetries {
 			continue
@@ -180,7 +181,7 @@ func (g *Ingester) ensureMonths(ctx context.Context, exec func(ctx context.Conte
 // hides inside a *sql.Tx, so the transaction is begun on the raw connection
 // and scoped exactly as db.System scopes one: role marquee_app, app.scope
 // 'system'.
-func (g *Ingester) ingestPostgres(ctx context.Context, events []Event) (int, error) {
+func (g *Ingester) ingestPostgres(ctx context.Context, events, orig []Event) (int, error) {
 	n := len(events)
 	var (
 		tenantCol = make([]string, n)
@@ -293,9 +294,9 @@ func (g *Ingester) ingestPostgres(ctx context.Context, events []Event) (int, err
 		})
 	})
 	if errors.Is(err, errUnknownTenant) {
-		// Name the first offending event, as the embedded path does.
+		// Name the first offending event of the batch as sent.
 		var named error
-		_ = g.db.System(ctx, func(tx *db.Tx) error { named = checkTenants(tx, events); return nil })
+		_ = g.db.System(ctx, func(tx *db.Tx) error { named = checkTenants(tx, orig); return nil })
 		if named != nil {
 			return 0, named
 		}

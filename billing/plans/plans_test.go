@@ -118,14 +118,16 @@ func TestInputValidate(t *testing.T) {
 		t.Fatalf("valid plan refused: %v", err)
 	}
 	cases := map[string]func(*plans.Input){
-		"no name":             func(in *plans.Input) { in.Name = "" },
-		"bad currency":        func(in *plans.Input) { in.Currency = "USD" },
-		"negative base fee":   func(in *plans.Input) { in.BaseFee = -1 },
-		"unknown meter":       func(in *plans.Input) { in.Prices[0].Meter = "vibes" },
-		"zero unit":           func(in *plans.Input) { in.Prices[0].Unit = d("0") },
-		"unknown model":       func(in *plans.Input) { in.Prices[0].Model = "volume" },
-		"bounded last tier":   func(in *plans.Input) { in.Prices[0].Tiers[1].UpTo = dp("20") },
-		"falling tiers":       func(in *plans.Input) { in.Prices[0].Tiers = append([]plans.Tier{{UpTo: dp("20")}}, in.Prices[0].Tiers...) },
+		"no name":           func(in *plans.Input) { in.Name = "" },
+		"bad currency":      func(in *plans.Input) { in.Currency = "USD" },
+		"negative base fee": func(in *plans.Input) { in.BaseFee = -1 },
+		"unknown meter":     func(in *plans.Input) { in.Prices[0].Meter = "vibes" },
+		"zero unit":         func(in *plans.Input) { in.Prices[0].Unit = d("0") },
+		"unknown model":     func(in *plans.Input) { in.Prices[0].Model = "volume" },
+		"bounded last tier": func(in *plans.Input) { in.Prices[0].Tiers[1].UpTo = dp("20") },
+		"falling tiers": func(in *plans.Input) {
+			in.Prices[0].Tiers = append([]plans.Tier{{UpTo: dp("20")}}, in.Prices[0].Tiers...)
+		},
 		"negative tier price": func(in *plans.Input) { in.Prices[0].Tiers[0].UnitAmount = d("-1") },
 		"duplicate price":     func(in *plans.Input) { in.Prices = append(in.Prices, in.Prices[0]) },
 		"negative included":   func(in *plans.Input) { in.Prices[0].Included = d("-1") },

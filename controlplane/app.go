@@ -185,8 +185,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	hooks := webhooks.NewService(hooksStore, netguard.Policy{Allow: cfg.WebhookAllowCIDRs})
 	a.dispatcher = webhooks.NewDispatcher(hooksStore, webhooks.DispatcherConfig{Allow: cfg.WebhookAllowCIDRs, PollInterval: cfg.WebhookPollInterval, Backoff: cfg.WebhookBackoff, Log: cfg.Log})
 	assetStore := assetstore.New(a.db, hooks)
+	a.billing = newBilling(a.db, a.tenants, cfg.Billing, cfg.Log)
 	a.relay = assets.NewRelay(assetStore, a.queue, assets.RelayConfig{Interval: cfg.RelayInterval, QueuedLease: cfg.QueuedLease, Log: cfg.Log})
-	a.assets, err = assets.NewService(assets.Config{Store: assetStore, Quotas: quotas, Objects: objs, Poke: a.relay.Poke, Log: cfg.Log})
+	a.assets, err = assets.NewService(assets.Config{Store: assetStore, Quotas: quotas, Objects: objs, Poke: a.relay.Poke, Log: cfg.Log, Gate: a.billing.gate})
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +208,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.billing = newBilling(a.db, a.tenants, cfg.Billing, cfg.Log)
 	a.server, err = api.New(api.Config{
 		Billing: a.billing.api,
 		Assets:  a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,

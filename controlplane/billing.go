@@ -65,6 +65,11 @@ func newBilling(d *db.DB, ts *tenants.Service, cfg BillingConfig, log *slog.Logg
 	}
 }
 
+// gate refuses new media work past a monthly usage quota.
+func (b *billingParts) gate(ctx context.Context, tenant string) error {
+	return b.api.Metering.CheckQuotas(ctx, tenant, time.Now().UTC())
+}
+
 // SweepDunning suspends now every tenant past its grace period, as the
 // hourly loop does; it returns the tenants suspended (operations, tests).
 func (a *App) SweepDunning(ctx context.Context) ([]string, error) {

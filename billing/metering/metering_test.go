@@ -61,8 +61,10 @@ type sum struct {
 }
 
 // TestIngestExactlyOnce sends every event three times, shuffled, from four
-// goroutines at once, and checks the rollups against sums computed here
-// from the events themselves.
+// goroutines at once while a third of the ingest calls are killed (their
+// context cancelled before or while they run) and retried on a restarted
+// ingester, and checks the rollups against sums computed here from the
+// events themselves, to the unit.
 func TestIngestExactlyOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		tenantIDs := []string{"ten_a", "ten_b", "ten_c"}
@@ -94,26 +96,48 @@ func TestIngestExactlyOnce(t *testing.T) {
 		sends := append(append(append([]metering.Event{}, events...), events...), events...)
 		rng.Shuffle(len(sends), func(i, j int) { sends[i], sends[j] = sends[j], sends[i] })
 
-		g := metering.NewIngester(d)
 		batches := make(chan []metering.Event)
 		var (
 			wg       sync.WaitGroup
 			mu       sync.Mutex
-			inserted int
+			killed   int
 			firstErr error
 		)
-		for range 4 {
+		for w := range 4 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				wr := rand.New(rand.NewPCG(uint64(w), 99))
+				g := metering.NewIngester(d)
 				for b := range batches {
-					n, err := g.Ingest(ctx, b)
-					mu.Lock()
-					inserted += n
-					if err != nil && firstErr == nil {
-						firstErr = err
+					for {
+						// A third of the calls are killed: before they start
+						// (an expired context) or while they run; the
+						// producer restarts its ingester and sends again.
+						ctx, cancel := context.WithCancel(context.Background())
+						switch wr.IntN(6) {
+						case 0:
+							cancel()
+						case 1:
+							ctx, cancel = context.WithTimeout(ctx, time.Duration(wr.IntN(4000))*time.Microsecond)
+						}
+						_, err := g.Ingest(ctx, b)
+						dead := ctx.Err() != nil
+						cancel()
+						if err == nil {
+							break
+						}
+						mu.Lock()
+						if !dead && firstErr == nil {
+							firstErr = err
+						}
+						killed++
+						mu.Unlock()
+						if !dead {
+							return
+						}
+						g = metering.NewIngester(d)
 					}
-					mu.Unlock()
 				}
 			}()
 		}
@@ -128,9 +152,11 @@ func TestIngestExactlyOnce(t *testing.T) {
 		if firstErr != nil {
 			t.Fatal(firstErr)
 		}
-		if inserted != len(events) {
-			t.Errorf("inserted %d events, want %d", inserted, len(events))
+		if killed == 0 {
+			t.Fatal("no ingest call was killed")
 		}
+		t.Logf("%d ingest calls killed and retried", killed)
+		g := metering.NewIngester(d)
 		if n := countRows(t, d, "usage_events"); n != int64(len(events)) {
 			t.Errorf("usage_events holds %d rows, want %d", n, len(events))
 		}

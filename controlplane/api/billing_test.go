@@ -431,3 +431,44 @@ func TestBillingWithoutStripe(t *testing.T) {
 		t.Errorf("webhook without Stripe: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestUsageQuotaBlocksNewWork: metered usage at a monthly quota (the
+// tenant's own, or an ancestor's over its subtree) refuses new assets with
+// quota_exceeded.
+func TestUsageQuotaBlocksNewWork(t *testing.T) {
+	cptest.Each(t, cptest.Options{}, func(t *testing.T, s *cptest.Server) {
+		ops, _ := s.PlatformOwner(t, "owner")
+		r1 := s.CreateTenant(t, ops, "", "Reseller", "reseller")
+		c1 := s.CreateTenant(t, ops, r1, "Creator One", "creator")
+		c2 := s.CreateTenant(t, ops, r1, "Creator Two", "creator")
+		s.Must(t, 200, cptest.Request{Method: "PUT", Path: "/v1/tenants/" + r1 + "/quotas", Token: ops, Body: map[string]any{"egress_gb_per_month": 2}})
+		s.Must(t, 200, cptest.Request{Method: "PUT", Path: "/v1/tenants/" + c1 + "/quotas", Token: ops, Tenant: r1, Body: map[string]any{"transcode_minutes_per_month": 2, "egress_gb_per_month": 2}})
+		asset := func(tenant string) cptest.Response {
+			return s.Do(t, cptest.Request{Method: "POST", Path: "/v1/assets", Token: ops, Tenant: tenant, Body: map[string]string{"input": "https://media.example.com/a.mp4"}})
+		}
+		if r := asset(c1); r.Status != 201 {
+			t.Fatalf("under quota: %d %s", r.Status, r.Body)
+		}
+		node := enrollNode(t, s)
+		now := time.Now().UTC()
+		report := func(events ...any) {
+			s.Must(t, 200, cptest.Request{Method: "POST", Path: "/internal/v1/usage", Token: node, Body: map[string]any{"events": events}})
+		}
+		report(usageEvent(c1, "q1", "transcode_seconds", "119.5", now, nil))
+		if r := asset(c1); r.Status != 201 {
+			t.Fatalf("just under the transcode quota: %d %s", r.Status, r.Body)
+		}
+		report(usageEvent(c1, "q2", "transcode_seconds", "0.5", now, nil))
+		if r := asset(c1); r.Str(t, "code") != "quota_exceeded" {
+			t.Errorf("at the transcode quota: %d %s", r.Status, r.Body)
+		}
+		if r := asset(c2); r.Status != 201 {
+			t.Errorf("c2 blocked by c1's quota: %d %s", r.Status, r.Body)
+		}
+		// r1's egress quota covers its subtree: c1 and c2 together reach it.
+		report(usageEvent(c1, "e1", "egress_bytes", "1500000000", now, nil), usageEvent(c2, "e1", "egress_bytes", "500000000", now, nil))
+		if r := asset(c2); r.Str(t, "code") != "quota_exceeded" || !strings.Contains(r.Str(t, "detail"), r1) {
+			t.Errorf("at the reseller's egress quota: %d %s", r.Status, r.Body)
+		}
+	})
+}

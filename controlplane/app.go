@@ -312,6 +312,7 @@ func (a *App) Serve(ctx context.Context) error {
 	bg.Go(func() { a.relay.Run(bgCtx) })
 	bg.Go(func() { _ = a.dispatcher.Run(bgCtx) })
 	bg.Go(func() { a.billing.runDunning(bgCtx, a.log) })
+	bg.Go(func() { a.billing.runJobs(bgCtx, a.redis.ClientOpt(), a.log) })
 	var err error
 	select {
 	case err = <-errc:

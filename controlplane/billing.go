@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/marquee-video/marquee/billing/commerce"
 	"github.com/marquee-video/marquee/billing/invoices"
 	"github.com/marquee-video/marquee/billing/metering"
@@ -14,6 +16,7 @@ import (
 	"github.com/marquee-video/marquee/controlplane/api"
 	"github.com/marquee-video/marquee/internal/db"
 	"github.com/marquee-video/marquee/internal/errs"
+	"github.com/marquee-video/marquee/internal/queue"
 	"github.com/marquee-video/marquee/tenants"
 )
 
@@ -74,6 +77,33 @@ func (b *billingParts) gate(ctx context.Context, tenant string) error {
 // hourly loop does; it returns the tenants suspended (operations, tests).
 func (a *App) SweepDunning(ctx context.Context) ([]string, error) {
 	return a.billing.dunning.Sweep(ctx)
+}
+
+// runJobs serves billing's periodic asynq jobs (the hourly storage sample)
+// and schedules them, until ctx ends. The scheduler may run in every
+// control-plane process: the sample is idempotent per hour, and the task is
+// unique per hour in the queue.
+func (b *billingParts) runJobs(ctx context.Context, redis asynq.RedisConnOpt, log *slog.Logger) {
+	srv := asynq.NewServer(redis, asynq.Config{
+		Concurrency: 1, Queues: map[string]int{metering.QueueBilling: 1},
+		Logger: queue.Logger(log), LogLevel: asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(metering.TaskSampleStorage, b.api.Metering.HandleSampleStorage)
+	if err := srv.Start(mux); err != nil {
+		log.ErrorContext(ctx, "billing jobs", "err", err)
+		return
+	}
+	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Logger: queue.Logger(log), LogLevel: asynq.WarnLevel, Location: time.UTC})
+	if _, err := sched.Register(metering.SampleStorageCron, asynq.NewTask(metering.TaskSampleStorage, nil),
+		asynq.Queue(metering.QueueBilling), asynq.Unique(50*time.Minute), asynq.MaxRetry(5)); err != nil {
+		log.ErrorContext(ctx, "billing schedule", "err", err)
+	} else if err := sched.Start(); err != nil {
+		log.ErrorContext(ctx, "billing scheduler", "err", err)
+	}
+	<-ctx.Done()
+	sched.Shutdown()
+	srv.Shutdown()
 }
 
 // runDunning suspends accounts past their grace period, every interval,

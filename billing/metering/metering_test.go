@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/shopspring/decimal"
 
 	"github.com/marquee-video/marquee/billing/metering"
@@ -293,6 +294,46 @@ func TestRollupsTenantIsolation(t *testing.T) {
 		}
 		if _, err := g.Rollups(ctx, "ten_a", from, to, "nope"); errs.CodeOf(err) != metering.CodeUnknownMeter {
 			t.Errorf("unknown meter filter: %v", err)
+		}
+	})
+}
+
+// TestSampleStorage turns stored bytes into byte-hours once per tenant and
+// hour, however often the job runs.
+func TestSampleStorage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		seedTenants(t, d, "ten_a", "ten_b", "ten_c")
+		ctx := context.Background()
+		err := d.System(ctx, func(tx *db.Tx) error {
+			for ten, used := range map[string]int64{"ten_a": 5_000_000_000, "ten_b": 7, "ten_c": 0} {
+				if err := tx.Exec("INSERT INTO quota_usage (tenant_id, resource, used) VALUES (?, 'storage_bytes', ?)", ten, used).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := metering.NewIngester(d)
+		now := time.Now().UTC()
+		for i, want := range []int{2, 0} {
+			if n, err := g.SampleStorage(ctx, now); err != nil || n != want {
+				t.Fatalf("sample %d = %d, %v; want %d new events", i, n, err, want)
+			}
+		}
+		if err := g.HandleSampleStorage(ctx, asynq.NewTask(metering.TaskSampleStorage, nil)); err != nil {
+			t.Fatal(err)
+		}
+		hour := now.Truncate(time.Hour).Add(-time.Hour)
+		for ten, want := range map[string]int64{"ten_a": 5_000_000_000, "ten_b": 7} {
+			rs, err := g.Rollups(ctx, ten, hour, hour.Add(time.Hour), metering.StorageByteHours)
+			if err != nil || len(rs) != 1 || !rs[0].Quantity.Equal(decimal.NewFromInt(want)) || rs[0].Events != 1 {
+				t.Errorf("%s byte-hours = %+v, %v; want one of %d", ten, rs, err, want)
+			}
+		}
+		if rs, _ := g.Rollups(ctx, "ten_c", hour, hour.Add(time.Hour), ""); len(rs) != 0 {
+			t.Errorf("a tenant storing nothing has rollups %+v", rs)
 		}
 	})
 }

@@ -55,6 +55,7 @@ commands:
   worker         run a data-plane worker node (MARQUEE_CONTROLPLANE_URL, MARQUEE_NODE_KEY, REDIS_URL)
   migrate        up | down | status
   admin          create-user --email E --password P (--platform | --tenant ID) [--role R]
+                 usage-export [--period YYYY-MM] [--format json|csv] [--out FILE]
 
 Run "marquee <command> -h" for a command's flags.
 `
@@ -344,6 +345,9 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "usage-export" {
+		return usageExport(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create-user" {
 		return errors.New("usage: marquee admin create-user --email E --password P (--platform | --tenant ID) [--role R]")
 	}

@@ -33,7 +33,9 @@ func TestUsageExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var root string
-	if err := d.System(ctx, func(tx *db.Tx) error { return tx.Raw("SELECT id FROM tenants WHERE kind = 'platform'").Scan(&root).Error }); err != nil {
+	if err := d.System(ctx, func(tx *db.Tx) error {
+		return tx.Raw("SELECT id FROM tenants WHERE kind = 'platform'").Scan(&root).Error
+	}); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Now().UTC().Add(-time.Hour)

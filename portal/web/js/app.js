@@ -9,6 +9,7 @@ import * as apiKeys from './pages/api-keys.js';
 import * as subTenants from './pages/tenants.js';
 import * as branding from './pages/branding.js';
 import * as videos from './pages/videos.js';
+import * as billing from './pages/billing.js';
 
 const canHaveSubTenants = (t) => t?.kind === 'platform' || t?.kind === 'reseller';
 
@@ -34,6 +35,7 @@ const routes = {
   '/api-keys': { title: 'API keys', nav: 'api-keys', render: apiKeys.render },
   '/tenants': { title: 'Sub-tenants', nav: 'tenants', render: subTenants.render, allowed: canHaveSubTenants },
   '/branding': { title: 'Branding', nav: 'branding', render: branding.render },
+  '/billing': { title: 'Billing', nav: 'billing', render: billing.render },
 };
 
 /** What every page may read: the caller's own tenant and the one being acted on. */
@@ -155,6 +157,7 @@ const NAV = [
   { id: 'api-keys', label: 'API keys', icon: 'key', href: '#/api-keys', testid: 'nav-api-keys' },
   { id: 'tenants', label: 'Sub-tenants', icon: 'network', href: '#/tenants', testid: 'nav-tenants', when: canHaveSubTenants },
   { id: 'branding', label: 'Branding', icon: 'palette', href: '#/branding', testid: 'nav-branding' },
+  { id: 'billing', label: 'Billing', icon: 'grid', href: '#/billing', testid: 'nav-billing' },
 ];
 
 function buildShell() {

@@ -18,3 +18,8 @@ bash "$REPO_ROOT/bench/run.sh" "$@"
 if [ "${BENCH_SKIP_MEDIA:-0}" != 1 ]; then
 	bash "$REPO_ROOT/bench/media.sh"
 fi
+# Billing: usage ingest vs raw COPY, and the usage query (a few minutes);
+# BENCH_SKIP_BILLING=1 skips them.
+if [ "${BENCH_SKIP_BILLING:-0}" != 1 ]; then
+	bash "$REPO_ROOT/bench/billing.sh"
+fi

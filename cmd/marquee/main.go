@@ -193,6 +193,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev boo
 		Addr: c.addr, DataDir: c.dataDir, DatabaseURL: c.databaseURL, RedisURL: c.redisURL,
 		SessionSecret: secret, Migrate: dev, APIKeyRequestsPerMinute: c.keyRateLimit, Log: log,
 		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow,
+		// Stripe is off without a secret key; MARQUEE_STRIPE_API_URL points
+		// it at stripe-mock (scripts/stripe-mock.sh).
+		Billing: controlplane.BillingConfig{
+			StripeSecretKey: os.Getenv("MARQUEE_STRIPE_SECRET_KEY"), StripeWebhookSecret: os.Getenv("MARQUEE_STRIPE_WEBHOOK_SECRET"),
+			StripeAPIURL: os.Getenv("MARQUEE_STRIPE_API_URL"),
+		},
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"gorm.io/gorm"
@@ -317,4 +318,41 @@ func Segments(hist []HistoryEntry, start, end time.Time, load func(issuer, id st
 		out = append(out, Segment{Plan: p, From: from, To: to, Fraction: Fraction(from, to, start, end)})
 	}
 	return out, nil
+}
+
+var connectRE = regexp.MustCompile(`^acct_[A-Za-z0-9]{1,64}$`)
+
+// SetConnect records tenant's Stripe Connect account, on which its
+// storefront's checkouts are made ("" removes it).
+func (b *Book) SetConnect(ctx context.Context, tenant, account string) (Account, error) {
+	if account != "" && !connectRE.MatchString(account) {
+		e := errs.E(errs.Invalid, "invalid_connect_account", "connect_account_id must look like acct_…")
+		e.Field = "connect_account_id"
+		return Account{}, e
+	}
+	var out accountRow
+	err := b.db.Tx(ctx, tenant, func(tx *db.Tx) error {
+		var parent struct{ ParentID *string }
+		if err := tx.Raw("SELECT parent_id FROM tenants WHERE id = ?", tenant).Scan(&parent).Error; err != nil {
+			return err
+		}
+		issuer := tenant
+		if parent.ParentID != nil {
+			issuer = *parent.ParentID
+		}
+		var acct *string
+		if account != "" {
+			acct = &account
+		}
+		if err := tx.Exec(`INSERT INTO billing_accounts (tenant_id, issuer_id, connect_account_id, dunning, updated_at) VALUES (?, ?, ?, 'ok', ?)
+			ON CONFLICT (tenant_id) DO UPDATE SET connect_account_id = excluded.connect_account_id, updated_at = excluded.updated_at`,
+			tenant, issuer, acct, b.now().UTC()).Error; err != nil {
+			return err
+		}
+		return tx.Where("tenant_id = ?", tenant).Take(&out).Error
+	})
+	if err != nil {
+		return Account{}, db.Translate(err)
+	}
+	return out.domain(), nil
 }

@@ -47,6 +47,7 @@ func (s *Server) billingRoutes() []Route {
 		{Method: "PUT", Path: "/v1/plans/:id", Summary: "Replace a plan (drafts are re-rated; finalized invoices keep their lines)", Object: "plan", Action: "write", Params: planParam, Request: "PlanInput", Response: "Plan", Status: 200, Handler: s.putPlan},
 		{Method: "PUT", Path: "/v1/tenants/:id/billing", Summary: "Put a direct sub-tenant on a plan of the price book from now on (prorated); with Stripe on, its customer and subscription are created", Object: "plan", Action: "write", Params: map[string]string{"id": ParamTenant}, Request: "AssignPlanRequest", Response: "BillingAccount", Status: 200, Handler: s.assignPlan},
 		{Method: "GET", Path: "/v1/billing", Summary: "The acting tenant's billing account: its plan, issuer and dunning state", Object: "invoice", Action: "read", Response: "BillingAccount", Status: 200, Handler: s.getBillingAccount},
+		{Method: "PUT", Path: "/v1/billing/connect", Summary: "Set the Stripe Connect account the storefront's checkouts are made on (empty removes it)", Object: "invoice", Action: "write", Request: "ConnectRequest", Response: "BillingAccount", Status: 200, Handler: s.putConnect},
 		{Method: "GET", Path: "/v1/invoices", Summary: "Invoices the acting tenant receives (issued=true: that it issued to its sub-tenants)", Object: "invoice", Action: "read", Query: []string{"period", "issued", "limit", "cursor"}, Response: "InvoiceList", Status: 200, Handler: s.listInvoices},
 		{Method: "GET", Path: "/v1/invoices/:id", Summary: "An invoice with its lines", Object: "invoice", Action: "read", Params: invoiceParam, Response: "Invoice", Status: 200, Handler: s.getInvoice},
 		{Method: "POST", Path: "/v1/invoices/generate", Summary: "Compute a period's draft invoices for every sub-tenant the acting tenant bills (finalized ones are kept)", Object: "invoice", Action: "write", Request: "GenerateInvoicesRequest", Response: "InvoiceList", Status: 200, Handler: s.generateInvoices},
@@ -200,6 +201,23 @@ func (s *Server) assignPlan(c *fiber.Ctx) error {
 func (s *Server) getBillingAccount(c *fiber.Ctx) error {
 	t := acting(c)
 	a, err := s.billing().Book.Account(c.UserContext(), t.ID, t.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+// ConnectRequest names a Stripe Connect account.
+type ConnectRequest struct {
+	ConnectAccountID string `json:"connect_account_id"`
+}
+
+func (s *Server) putConnect(c *fiber.Ctx) error {
+	var in ConnectRequest
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	a, err := s.billing().Book.SetConnect(c.UserContext(), acting(c).ID, in.ConnectAccountID)
 	if err != nil {
 		return err
 	}
@@ -441,6 +459,7 @@ func billingSchemas() map[string]any {
 		}),
 		"PlanList":          listOf("Plan"),
 		"AssignPlanRequest": obj([]string{"plan_id"}, map[string]any{"plan_id": str}),
+		"ConnectRequest":    obj([]string{"connect_account_id"}, map[string]any{"connect_account_id": str}),
 		"BillingAccount": obj([]string{"tenant_id", "issuer_id", "plan_id", "dunning", "suspended_by_billing", "updated_at"}, map[string]any{
 			"tenant_id": str, "issuer_id": str, "plan_id": strOrNull, "stripe_customer_id": str, "stripe_subscription_id": str, "connect_account_id": str,
 			"dunning":        map[string]any{"type": "string", "enum": []string{plans.DunningOK, plans.DunningPastDue, plans.DunningSuspended}},

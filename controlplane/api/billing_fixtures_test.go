@@ -49,6 +49,7 @@ func billingSamples() map[string]any {
 			map[string]any{"meter": "transcode_seconds", "model": "per_unit", "unit": "60", "unit_name": "minute", "unit_amount": "2.5", "included": "100"},
 		}},
 		"AssignPlanRequest":       map[string]string{"plan_id": "pln_00000000000000000000000000"},
+		"ConnectRequest":          map[string]string{"connect_account_id": "acct_intruder"},
 		"GenerateInvoicesRequest": map[string]string{"period": "2026-11"},
 		"OfferInput":              map[string]any{"kind": "svod", "name": "Premium", "price": 999, "currency": "usd", "tier": "premium", "ad_free": true},
 		"CheckoutInput":           map[string]string{"offer_id": "off_x", "viewer_id": "viewer_1", "success_url": "https://shop.example.com/ok", "cancel_url": "https://shop.example.com/no"},

@@ -356,6 +356,10 @@ func TestStripeCheckoutGrants(t *testing.T) {
 	s := env.s
 	ops, _ := s.PlatformOwner(t, "owner")
 	c1 := s.CreateTenant(t, ops, "", "Creator One", "creator")
+	s.Must(t, 400, cptest.Request{Method: "PUT", Path: "/v1/billing/connect", Token: ops, Tenant: c1, Body: map[string]string{"connect_account_id": "nope"}})
+	if a := s.Must(t, 200, cptest.Request{Method: "PUT", Path: "/v1/billing/connect", Token: ops, Tenant: c1, Body: map[string]string{"connect_account_id": "acct_1Creator"}}).JSON(t); a["connect_account_id"] != "acct_1Creator" {
+		t.Fatalf("connect: %v", a)
+	}
 	svod := s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/offers", Token: ops, Tenant: c1, Body: billingSamples()["OfferInput"]}).Str(t, "id")
 	rental := s.Must(t, 201, cptest.Request{Method: "POST", Path: "/v1/offers", Token: ops, Tenant: c1,
 		Body: map[string]any{"kind": "rental", "name": "Film", "price": 399, "currency": "usd", "window_hours": 48, "title_id": "ttl_1"}}).Str(t, "id")
@@ -368,7 +372,7 @@ func TestStripeCheckoutGrants(t *testing.T) {
 	calls := env.rec.Calls("POST", "/v1/checkout/sessions")
 	if len(calls) != 2 || calls[0].Form.Get("mode") != "subscription" || calls[0].Form.Get("line_items[0][price_data][unit_amount]") != "999" ||
 		calls[0].Form.Get("subscription_data[metadata][marquee_checkout_id]") != co1["id"] || calls[1].Form.Get("mode") != "payment" ||
-		calls[1].Form.Get("metadata[marquee_viewer_id]") != "viewer_b" {
+		calls[1].Form.Get("metadata[marquee_viewer_id]") != "viewer_b" || calls[0].StripeAccount != "acct_1Creator" {
 		t.Fatalf("checkout calls: %+v", calls)
 	}
 	meta := func(co map[string]any, kind string) map[string]string {

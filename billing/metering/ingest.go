@@ -325,6 +325,42 @@ func addRollups(ctx context.Context, tx pgx.Tx, events []Event, inserted []int) 
 		s.quantity = s.quantity.Add(e.Quantity)
 		s.events++
 	}
+	for _, table := range rollupTables {
+		if err := upsertRollups(ctx, tx, table.name, table.of(sums)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rollupTables are the rollups every inserted event is added to: hourly,
+// and daily (whose hour column holds the start of the UTC day) for queries
+// over whole days.
+var rollupTables = []struct {
+	name string
+	of   func(hourly map[rollupKey]*rollupSum) map[rollupKey]*rollupSum
+}{
+	{"usage_rollups_hourly", func(h map[rollupKey]*rollupSum) map[rollupKey]*rollupSum { return h }},
+	{"usage_rollups_daily", daily},
+}
+
+// daily sums hourly rollups by UTC day.
+func daily(hourly map[rollupKey]*rollupSum) map[rollupKey]*rollupSum {
+	out := make(map[rollupKey]*rollupSum, len(hourly))
+	for k, s := range hourly {
+		k.hour = k.hour.Truncate(24 * time.Hour)
+		d, ok := out[k]
+		if !ok {
+			d = &rollupSum{dims: s.dims}
+			out[k] = d
+		}
+		d.quantity = d.quantity.Add(s.quantity)
+		d.events += s.events
+	}
+	return out
+}
+
+func upsertRollups(ctx context.Context, tx pgx.Tx, table string, sums map[rollupKey]*rollupSum) error {
 	order := sortedKeys(sums)
 	m := len(order)
 	var (
@@ -346,13 +382,13 @@ func addRollups(ctx context.Context, tx pgx.Tx, events []Event, inserted []int) 
 		dimsCol[i], qtyCol[i], nCol[i] = string(dims), numeric(s.quantity), s.events
 	}
 	_, err := tx.Exec(ctx, `
-		INSERT INTO usage_rollups_hourly AS r (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events)
+		INSERT INTO `+table+` AS r (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events)
 		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::jsonb[], $6::numeric[], $7::bigint[])
 		ON CONFLICT (tenant_id, hour, meter, dimensions_key) DO UPDATE
 		SET quantity = r.quantity + excluded.quantity, events = r.events + excluded.events`,
 		tenantCol, hourCol, meterCol, keyCol, dimsCol, qtyCol, nCol)
 	if err != nil {
-		return fmt.Errorf("update usage rollups: %w", err)
+		return fmt.Errorf("update %s: %w", table, err)
 	}
 	return nil
 }
@@ -453,12 +489,21 @@ func record(tx *db.Tx, events []Event, g *Ingester) (int, error) {
 		s.quantity = s.quantity.Add(e.Quantity)
 		s.events++
 	}
-	order := sortedKeys(sums)
-	for _, k := range order {
+	for _, table := range rollupTables {
+		if err := bumpRollups(tx, table.name, table.of(sums)); err != nil {
+			return 0, err
+		}
+	}
+	return inserted, nil
+}
+
+// bumpRollups adds sums to table inside tx.
+func bumpRollups(tx *db.Tx, table string, sums map[rollupKey]*rollupSum) error {
+	for _, k := range sortedKeys(sums) {
 		s := sums[k]
 		dims, err := json.Marshal(s.dims)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if tx.Dialect() != db.Postgres {
 			// SQLite has no exact decimal type: the quantity is text and
@@ -468,38 +513,38 @@ func record(tx *db.Tx, events []Event, g *Ingester) (int, error) {
 				Quantity string
 				Events   int64
 			}
-			res := tx.Raw(`SELECT quantity, events FROM usage_rollups_hourly
+			res := tx.Raw(`SELECT quantity, events FROM `+table+`
 				WHERE tenant_id = ? AND hour = ? AND meter = ? AND dimensions_key = ?`, k.tenant, k.hour, k.meter, k.dims).Scan(&cur)
 			if res.Error != nil {
-				return 0, fmt.Errorf("read usage rollup: %w", res.Error)
+				return fmt.Errorf("read %s: %w", table, res.Error)
 			}
 			if res.RowsAffected > 0 {
 				q, err := decimal.NewFromString(cur.Quantity)
 				if err != nil {
-					return 0, fmt.Errorf("usage rollup quantity %q: %w", cur.Quantity, err)
+					return fmt.Errorf("usage rollup quantity %q: %w", cur.Quantity, err)
 				}
-				if err := tx.Exec(`UPDATE usage_rollups_hourly SET quantity = ?, events = ?
+				if err := tx.Exec(`UPDATE `+table+` SET quantity = ?, events = ?
 					WHERE tenant_id = ? AND hour = ? AND meter = ? AND dimensions_key = ?`,
 					q.Add(s.quantity).String(), cur.Events+s.events, k.tenant, k.hour, k.meter, k.dims).Error; err != nil {
-					return 0, fmt.Errorf("update usage rollup: %w", err)
+					return fmt.Errorf("update %s: %w", table, err)
 				}
 				continue
 			}
-			if err := tx.Exec(`INSERT INTO usage_rollups_hourly (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events)
+			if err := tx.Exec(`INSERT INTO `+table+` (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, k.tenant, k.hour, k.meter, k.dims, string(dims), s.quantity.String(), s.events).Error; err != nil {
-				return 0, fmt.Errorf("insert usage rollup: %w", err)
+				return fmt.Errorf("insert %s: %w", table, err)
 			}
 			continue
 		}
-		if err := tx.Exec(`INSERT INTO usage_rollups_hourly AS r (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events)
+		if err := tx.Exec(`INSERT INTO `+table+` AS r (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events)
 			VALUES (?, ?, ?, ?, ?, CAST(? AS numeric), ?)
 			ON CONFLICT (tenant_id, hour, meter, dimensions_key) DO UPDATE
 			SET quantity = r.quantity + excluded.quantity, events = r.events + excluded.events`,
 			k.tenant, k.hour, k.meter, k.dims, string(dims), s.quantity.String(), s.events).Error; err != nil {
-			return 0, fmt.Errorf("update usage rollup: %w", err)
+			return fmt.Errorf("update %s: %w", table, err)
 		}
 	}
-	return inserted, nil
+	return nil
 }
 
 // castNumeric is the placeholder for a quantity sent as its decimal string:

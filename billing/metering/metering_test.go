@@ -192,6 +192,32 @@ func TestIngestExactlyOnce(t *testing.T) {
 				t.Errorf("rollup %+v = %v over %d events, want %v over %d", k, g.quantity, g.events, w.quantity, w.events)
 			}
 		}
+		// The daily rollups, read through the usage query over whole days,
+		// hold the same sums by day.
+		wantDay := map[key]sum{}
+		for k, w := range want {
+			k.hour = k.hour.Truncate(24 * time.Hour)
+			s := wantDay[k]
+			wantDay[k] = sum{s.quantity.Add(w.quantity), s.events + w.events}
+		}
+		from := base.Truncate(24 * time.Hour)
+		gotDay := 0
+		for _, ten := range tenantIDs {
+			ps, err := g.Usage(ctx, ten, metering.Query{Tenant: ten, From: from, To: from.Add(72 * time.Hour), GroupBy: []string{"day", "dimensions"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				k := key{ten, *p.PeriodStart, p.Meter, metering.DimensionsKey(p.Dimensions)}
+				if w := wantDay[k]; !w.quantity.Equal(p.Quantity) || w.events != p.Events {
+					t.Errorf("day %+v = %v over %d, want %v over %d", k, p.Quantity, p.Events, w.quantity, w.events)
+				}
+				gotDay++
+			}
+		}
+		if gotDay != len(wantDay) {
+			t.Errorf("%d daily groups, want %d", gotDay, len(wantDay))
+		}
 	})
 }
 

@@ -88,6 +88,28 @@ CROSS JOIN LATERAL (SELECT coalesce(string_agg(j.key || '=' || j.value, ';' ORDE
 WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = e.tenant_id)
 GROUP BY e.tenant_id, date_trunc('hour', e.at), e.meter, k.key;
 
+-- Daily rollups, kept beside the hourly ones in the same transaction, so
+-- that queries over whole days (a month by day, an invoice, a reseller's
+-- subtree) read 24 times fewer rows. hour holds the start of the UTC day.
+CREATE TABLE usage_rollups_daily (
+    tenant_id      text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    hour           timestamptz NOT NULL,
+    meter          text NOT NULL,
+    dimensions_key text NOT NULL,
+    dimensions     jsonb NOT NULL DEFAULT '{}',
+    quantity       numeric NOT NULL CHECK (quantity >= 0),
+    events         bigint NOT NULL CHECK (events >= 0),
+    PRIMARY KEY (tenant_id, hour, meter, dimensions_key)
+);
+INSERT INTO usage_rollups_daily (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events)
+SELECT tenant_id, date_trunc('day', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', meter, dimensions_key, min(dimensions::text)::jsonb, sum(quantity), sum(events)
+FROM usage_rollups_hourly GROUP BY 1, 2, 3, 4;
+ALTER TABLE usage_rollups_daily ENABLE ROW LEVEL SECURITY;
+ALTER TABLE usage_rollups_daily FORCE ROW LEVEL SECURITY;
+CREATE POLICY usage_rollups_daily_subtree ON usage_rollups_daily
+    USING (marquee_system() OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = usage_rollups_daily.tenant_id));
+GRANT SELECT, INSERT, UPDATE, DELETE ON usage_rollups_daily TO marquee_app;
+
 -- A price book is the plans one issuer (the platform or a reseller) sells.
 CREATE TABLE billing_plans (
     tenant_id  text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -218,7 +240,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON billing_plans, billing_accounts, billing
 
 -- +goose Down
 DROP TABLE commerce_checkouts, commerce_offers, stripe_objects, stripe_events, invoices,
-    billing_plan_history, billing_accounts, billing_plans;
+    billing_plan_history, billing_accounts, billing_plans, usage_rollups_daily;
 DROP POLICY usage_rollups_hourly_subtree ON usage_rollups_hourly;
 CREATE POLICY usage_rollups_hourly_tenant ON usage_rollups_hourly USING (marquee_system() OR tenant_id = marquee_tenant());
 ALTER TABLE usage_rollups_hourly ALTER COLUMN quantity TYPE double precision;

@@ -33,6 +33,20 @@ INSERT INTO usage_rollups_v2 SELECT tenant_id, hour, meter, dimensions_key, dime
 DROP TABLE usage_rollups_hourly;
 ALTER TABLE usage_rollups_v2 RENAME TO usage_rollups_hourly;
 
+-- Daily rollups (see the PostgreSQL migration). An embedded database's
+-- usage from before this version stays in the hourly rollups only: its
+-- quantities were floating point and its job usage was never rolled up.
+CREATE TABLE usage_rollups_daily (
+    tenant_id      TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    hour           DATETIME NOT NULL,
+    meter          TEXT NOT NULL,
+    dimensions_key TEXT NOT NULL,
+    dimensions     TEXT NOT NULL DEFAULT '{}',
+    quantity       TEXT NOT NULL,
+    events         INTEGER NOT NULL CHECK (events >= 0),
+    PRIMARY KEY (tenant_id, hour, meter, dimensions_key)
+);
+
 CREATE TABLE billing_plans (
     tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id         TEXT NOT NULL,
@@ -133,6 +147,7 @@ DROP TABLE invoices;
 DROP TABLE billing_plan_history;
 DROP TABLE billing_accounts;
 DROP TABLE billing_plans;
+DROP TABLE usage_rollups_daily;
 CREATE TABLE usage_events_v1 (
     tenant_id  TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id         TEXT NOT NULL,

@@ -104,6 +104,7 @@ func TestRowLevelSecurity(t *testing.T) {
 				"INSERT INTO invoices (tenant_id, id, issuer_id, period, status, currency, subtotal, total, created_at, updated_at) VALUES (?, 'inv_1', 'ten_root', '2026-11', 'draft', 'usd', 0, 0, now(), now())",
 				"INSERT INTO commerce_offers (tenant_id, id, kind, name, price, currency, created_at) VALUES (?, 'off_1', 'svod', 'o', 500, 'usd', now())",
 				"INSERT INTO commerce_checkouts (tenant_id, id, offer_id, viewer_id, status, created_at) VALUES (?, 'cs_1', 'off_1', 'v', 'open', now())",
+				"INSERT INTO usage_rollups_daily (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events) VALUES (?, date_trunc('day', now()), 'transcode_seconds', '', '{}', 1, 1)",
 				"INSERT INTO usage_rollups_hourly (tenant_id, hour, meter, dimensions_key, dimensions, quantity, events) VALUES (?, date_trunc('hour', now()), 'transcode_seconds', '', '{}', 1, 1)",
 			} {
 				if err := tx.Exec(q, ten.ID).Error; err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,12 +109,18 @@ func prepare(events []Event, now time.Time) ([]Event, error) {
 		if a.TenantID != b.TenantID {
 			return a.TenantID < b.TenantID
 		}
-		if ma, mb := Month(a.At), Month(b.At); ma != mb {
+		if ma, mb := monthNumber(a.At), monthNumber(b.At); ma != mb {
 			return ma < mb
 		}
 		return a.ID < b.ID
 	})
 	return events, nil
+}
+
+// monthNumber orders months as Month's strings do, without formatting.
+func monthNumber(t time.Time) int {
+	y, m, _ := t.UTC().Date()
+	return y*12 + int(m)
 }
 
 // checkTenants refuses a batch naming a tenant that does not exist.
@@ -192,15 +199,17 @@ func (g *Ingester) ingestPostgres(ctx context.Context, events, orig []Event) (in
 		dimsCol   = make([]string, n)
 		atCol     = make([]time.Time, n)
 		months    = make([]string, n)
+		keys      = make([]string, n)
 	)
 	for i, e := range events {
-		dims, err := json.Marshal(nonNil(e.Dimensions))
+		key, dims, err := encodeDimensions(e.Dimensions)
 		if err != nil {
 			return 0, err
 		}
+		keys[i] = key
 		months[i] = Month(e.At)
 		tenantCol[i], monthCol[i], idCol[i], meterCol[i] = e.TenantID, months[i], e.ID, e.Meter
-		qtyCol[i], dimsCol[i], atCol[i] = numeric(e.Quantity), string(dims), e.At.UTC()
+		qtyCol[i], dimsCol[i], atCol[i] = numeric(e.Quantity), dims, e.At.UTC()
 	}
 	tenants := distinct(events, func(e Event) string { return e.TenantID })
 	conn, err := g.db.SQL().Conn(ctx)
@@ -254,7 +263,7 @@ func (g *Ingester) ingestPostgres(ctx context.Context, events, orig []Event) (in
 					for i := range inserted {
 						inserted[i] = i
 					}
-					return addRollups(ctx, tx, events, inserted)
+					return addRollups(ctx, tx, events, keys, inserted)
 				case errors.As(err, &pgErr) && pgErr.Code == "23505":
 					if err := sp.Rollback(ctx); err != nil {
 						return err
@@ -290,7 +299,7 @@ func (g *Ingester) ingestPostgres(ctx context.Context, events, orig []Event) (in
 			if err != nil {
 				return fmt.Errorf("insert usage events: %w", err)
 			}
-			return addRollups(ctx, tx, events, inserted)
+			return addRollups(ctx, tx, events, keys, inserted)
 		})
 	})
 	if errors.Is(err, errUnknownTenant) {
@@ -307,16 +316,70 @@ func (g *Ingester) ingestPostgres(ctx context.Context, events, orig []Event) (in
 	return len(inserted), nil
 }
 
+// encodeDimensions returns dims' canonical key and its JSON object, in one
+// pass over the sorted keys. Keys are validated ([a-z0-9_]); values are
+// written as they are unless they need escaping, when encoding/json does it.
+func encodeDimensions(dims map[string]string) (key, js string, err error) {
+	if len(dims) == 0 {
+		return "", "{}", nil
+	}
+	names := make([]string, 0, len(dims))
+	for k := range dims {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var kb, jb strings.Builder
+	jb.WriteByte('{')
+	for i, k := range names {
+		v := dims[k]
+		if i > 0 {
+			kb.WriteByte(';')
+			jb.WriteByte(',')
+		}
+		kb.WriteString(k)
+		kb.WriteByte('=')
+		kb.WriteString(v)
+		jb.WriteByte('"')
+		jb.WriteString(k)
+		jb.WriteString(`":`)
+		if plainJSON(v) {
+			jb.WriteByte('"')
+			jb.WriteString(v)
+			jb.WriteByte('"')
+		} else {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return "", "", err
+			}
+			jb.Write(b)
+		}
+	}
+	jb.WriteByte('}')
+	return kb.String(), jb.String(), nil
+}
+
+// plainJSON reports whether v is printable ASCII needing no JSON escape
+// (encoding/json also escapes <, > and &).
+func plainJSON(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
 // addRollups sums the inserted events by tenant, hour, meter and
 // dimensions and adds the sums to the rollups, in key order.
-func addRollups(ctx context.Context, tx pgx.Tx, events []Event, inserted []int) error {
+func addRollups(ctx context.Context, tx pgx.Tx, events []Event, keys []string, inserted []int) error {
 	if len(inserted) == 0 {
 		return nil
 	}
 	sums := map[rollupKey]*rollupSum{}
 	for _, i := range inserted {
 		e := events[i]
-		k := rollupKey{e.TenantID, e.At.UTC().Truncate(time.Hour), e.Meter, DimensionsKey(e.Dimensions)}
+		k := rollupKey{e.TenantID, e.At.UTC().Truncate(time.Hour), e.Meter, keys[i]}
 		s, ok := sums[k]
 		if !ok {
 			s = &rollupSum{dims: nonNil(e.Dimensions)}

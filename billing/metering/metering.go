@@ -210,11 +210,15 @@ func validateBatch(events []Event, now time.Time) error {
 // dedupe keeps the first event of each (tenant, month, id); a repeat within
 // the batch is the same event sent twice.
 func dedupe(events []Event) []Event {
-	type key struct{ tenant, month, id string }
+	type key struct {
+		tenant string
+		month  int
+		id     string
+	}
 	seen := make(map[key]struct{}, len(events))
 	out := make([]Event, 0, len(events))
 	for _, e := range events {
-		k := key{e.TenantID, Month(e.At), e.ID}
+		k := key{e.TenantID, monthNumber(e.At), e.ID}
 		if _, ok := seen[k]; ok {
 			continue
 		}

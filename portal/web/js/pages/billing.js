@@ -108,7 +108,7 @@ async function loadUsage(el) {
       new uPlot({
         width: Math.min(560, Math.max(280, el.clientWidth - 24)), height: 200,
         series: [{}, { label: m.label, stroke: '#6d4aff', fill: 'rgba(109,74,255,0.12)', width: 2 }],
-        axes: [{}, { size: 60 }],
+        axes: [{}, { size: 70, values: (u, vals) => vals.map((v) => (v === 0 ? '0' : String(Number(v.toPrecision(3))))) }],
         scales: { x: { time: true } },
       }, [xs, ys], holder);
     }
@@ -209,8 +209,7 @@ async function loadPlans(el) {
           h('td', null, p.prices.map((x) => `${x.meter}: ${x.model}${x.dimensions ? ` (${Object.entries(x.dimensions).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`).join('; ') || '—'),
           h('td', { class: 'muted' }, formatDate(p.updated_at)))))))
         : emptyState({ iconName: 'info', testid: 'plans-empty', title: 'No plans yet', body: 'Add the plans you sell to your sub-tenants.' }),
-      planForm(() => loadPlans(el)),
-      assignForm(plans.data, kids.data));
+      ...[planForm(() => loadPlans(el)), assignForm(plans.data, kids.data)].filter(Boolean));
   } catch (err) {
     el.replaceChildren(loadError(err, () => loadPlans(el)));
   }

@@ -31,7 +31,7 @@ section=$(mktemp)
 	echo "- Command: \`make bench\` (bench/billing.sh); raw output in bench/out/."
 	echo
 	echo "Usage ingest: 200,000 events in batches of 10,000 through \`metering.Ingester.Ingest\` (validation,"
-	echo "de-duplication, exact decimal quantities, hourly rollups, all in one transaction per batch), then a raw"
+	echo "de-duplication, exact decimal quantities, hourly and daily rollups, all in one transaction per batch), then a raw"
 	echo "\`COPY\` of the same rows under other ids into the same partitioned \`usage_events\` table, in the same run."
 	echo "\"repeats\" sends every tenth event of a batch again (an earlier batch's), so batches take the insert-if-absent path."
 	echo
@@ -45,7 +45,7 @@ section=$(mktemp)
 		done
 	done
 	echo
-	echo "Usage query (\`metering.Ingester.Usage\`, what GET /v1/usage runs) over the hourly rollups of a tenant with"
+	echo "Usage query (\`metering.Ingester.Usage\`, what GET /v1/usage runs) over the rollups of a tenant with"
 	echo "10,000,000 events in a month (15 series × 720 hours), beside 100 sibling tenants of the same shape:"
 	echo
 	echo "| query | p50 ms | p95 ms |"

@@ -449,7 +449,15 @@ func (s *Store) succeed(tx *db.Tx, j jobRow, r wire.JobResult, now time.Time) er
 	// transaction: a repeated report counts once.
 	usage := make([]metering.Event, len(r.Usage))
 	for i, u := range r.Usage {
-		usage[i] = metering.Event{TenantID: j.TenantID, ID: u.ID, Meter: u.Meter, Quantity: decimal.NewFromFloat(u.Quantity), Dimensions: u.Dimensions, At: u.At}
+		// A dimension the worker could not tell (empty) is left out
+		// rather than failing the job's result.
+		dims := make(map[string]string, len(u.Dimensions))
+		for k, v := range u.Dimensions {
+			if v != "" {
+				dims[k] = v
+			}
+		}
+		usage[i] = metering.Event{TenantID: j.TenantID, ID: u.ID, Meter: u.Meter, Quantity: decimal.NewFromFloat(u.Quantity), Dimensions: dims, At: u.At}
 	}
 	if _, err := metering.Record(tx, usage, now); err != nil {
 		return err

@@ -50,7 +50,7 @@ func usageData(t *testing.T, res cptest.Response) []map[string]any {
 // an ancestor over its subtree, and as platform operations (JSON and CSV).
 func TestUsageIngestAndQuery(t *testing.T) {
 	cptest.Each(t, cptest.Options{}, func(t *testing.T, s *cptest.Server) {
-		ops, root := s.PlatformOwner(t, "owner")
+		ops, _ := s.PlatformOwner(t, "owner")
 		r1 := s.CreateTenant(t, ops, "", "Reseller", "reseller")
 		c1 := s.CreateTenant(t, ops, r1, "Creator One", "creator")
 		c2 := s.CreateTenant(t, ops, r1, "Creator Two", "creator")
@@ -132,7 +132,6 @@ func TestUsageIngestAndQuery(t *testing.T) {
 		}
 		s.Must(t, 403, cptest.Request{Method: "GET", Path: "/v1/ops/usage?period=" + period, Token: ops, Tenant: r1})
 		s.Must(t, 400, cptest.Request{Method: "GET", Path: "/v1/ops/usage?period=2026-13", Token: ops})
-		_ = root
 	})
 }
 

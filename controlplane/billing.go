@@ -79,6 +79,33 @@ func (a *App) SweepDunning(ctx context.Context) ([]string, error) {
 	return a.billing.dunning.Sweep(ctx)
 }
 
+// Closing a month: shortly after midnight UTC on the 1st, the month that
+// ended is invoiced (drafts computed, finalized, mirrored to Stripe when it
+// is on).
+const (
+	TaskClosePeriod = "billing:close_period"
+	ClosePeriodCron = "20 0 1 * *"
+)
+
+// ClosePeriod invoices the month before now's for every issuer and, with
+// Stripe on, mirrors each finalized invoice of a tenant with a Stripe
+// customer. Idempotent: finalized invoices are left alone.
+func (b *billingParts) ClosePeriod(ctx context.Context, now time.Time) ([]invoices.Invoice, error) {
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	period := first.AddDate(0, -1, 0).Format("2006-01")
+	return b.api.Invoices.ClosePeriod(ctx, period, func(ctx context.Context, inv invoices.Invoice) error {
+		if !b.api.Stripe.Enabled() || inv.Status != invoices.StatusOpen {
+			return nil
+		}
+		acct, err := b.api.Book.Account(ctx, inv.IssuerID, inv.TenantID)
+		if err != nil || acct.StripeCustomerID == nil {
+			return err
+		}
+		_, err = b.api.Stripe.Mirror(ctx, inv, *acct.StripeCustomerID)
+		return err
+	})
+}
+
 // runJobs serves billing's periodic asynq jobs (the hourly storage sample)
 // and schedules them, until ctx ends. The scheduler may run in every
 // control-plane process: the sample is idempotent per hour, and the task is
@@ -90,6 +117,10 @@ func (b *billingParts) runJobs(ctx context.Context, redis asynq.RedisConnOpt, lo
 	})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(metering.TaskSampleStorage, b.api.Metering.HandleSampleStorage)
+	mux.HandleFunc(TaskClosePeriod, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := b.ClosePeriod(ctx, time.Now().UTC())
+		return err
+	})
 	if err := srv.Start(mux); err != nil {
 		log.ErrorContext(ctx, "billing jobs", "err", err)
 		return
@@ -97,6 +128,9 @@ func (b *billingParts) runJobs(ctx context.Context, redis asynq.RedisConnOpt, lo
 	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Logger: queue.Logger(log), LogLevel: asynq.WarnLevel, Location: time.UTC})
 	if _, err := sched.Register(metering.SampleStorageCron, asynq.NewTask(metering.TaskSampleStorage, nil),
 		asynq.Queue(metering.QueueBilling), asynq.Unique(50*time.Minute), asynq.MaxRetry(5)); err != nil {
+		log.ErrorContext(ctx, "billing schedule", "err", err)
+	} else if _, err := sched.Register(ClosePeriodCron, asynq.NewTask(TaskClosePeriod, nil),
+		asynq.Queue(metering.QueueBilling), asynq.Unique(12*time.Hour), asynq.MaxRetry(10)); err != nil {
 		log.ErrorContext(ctx, "billing schedule", "err", err)
 	} else if err := sched.Start(); err != nil {
 		log.ErrorContext(ctx, "billing scheduler", "err", err)

@@ -369,3 +369,41 @@ func (v *Invoicer) All(ctx context.Context, period string) ([]Invoice, error) {
 	}
 	return out, nil
 }
+
+// ClosePeriod invoices a finished month for every issuer: it computes the
+// drafts (Generate) and finalizes each, calling finalized (when not nil)
+// with every invoice it finalized, e.g. to mirror it to Stripe. Invoices
+// finalized before are left alone, so running it twice changes nothing.
+func (v *Invoicer) ClosePeriod(ctx context.Context, period string, finalized func(context.Context, Invoice) error) ([]Invoice, error) {
+	if _, end, err := ParsePeriod(period); err != nil {
+		return nil, err
+	} else if end.After(v.now()) {
+		return nil, errs.E(errs.Conflict, "period_open", "period %s has not ended", period)
+	}
+	var issuers []string
+	if err := v.db.System(ctx, func(tx *db.Tx) error {
+		return tx.Raw("SELECT DISTINCT issuer_id FROM billing_plan_history ORDER BY issuer_id").Scan(&issuers).Error
+	}); err != nil {
+		return nil, db.Translate(err)
+	}
+	var out []Invoice
+	for _, issuer := range issuers {
+		drafts, err := v.Generate(ctx, issuer, period)
+		if err != nil {
+			return out, fmt.Errorf("close %s for %s: %w", period, issuer, err)
+		}
+		for _, d := range drafts {
+			inv, err := v.Finalize(ctx, issuer, d.ID)
+			if err != nil {
+				return out, fmt.Errorf("close %s: finalize %s: %w", period, d.ID, err)
+			}
+			if finalized != nil {
+				if err := finalized(ctx, inv); err != nil {
+					return out, fmt.Errorf("close %s: %s: %w", period, inv.ID, err)
+				}
+			}
+			out = append(out, inv)
+		}
+	}
+	return out, nil
+}

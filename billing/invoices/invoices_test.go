@@ -266,6 +266,22 @@ func TestInvoicesRecomputedFromRawEvents(t *testing.T) {
 				}
 			}
 		}
+		// Closing the month finalizes every remaining draft once.
+		closed, err := v.ClosePeriod(ctx, "2026-10", nil)
+		if err != nil || len(closed) != 3 {
+			t.Fatalf("close = %d invoices, %v; want the 3 drafts", len(closed), err)
+		}
+		for _, inv := range closed {
+			if inv.Status != invoices.StatusOpen && inv.Status != invoices.StatusPaid {
+				t.Errorf("closed invoice %s is %s", inv.TenantID, inv.Status)
+			}
+		}
+		if again, err := v.ClosePeriod(ctx, "2026-10", nil); err != nil || len(again) != 0 {
+			t.Errorf("closing again = %d, %v", len(again), err)
+		}
+		if _, err := v.ClosePeriod(ctx, time.Now().UTC().Format("2006-01"), nil); errs.CodeOf(err) != "period_open" {
+			t.Errorf("closing the current month: %v", err)
+		}
 		// Isolation: c3 cannot read r1's invoice; r1 reads c1's.
 		if _, err := v.Get(ctx, "ten_c3", r1.ID); !errs.Is(err, errs.NotFound) {
 			t.Errorf("c3 read r1's invoice: %v", err)

@@ -88,22 +88,37 @@ const (
 )
 
 // ClosePeriod invoices the month before now's for every issuer and, with
-// Stripe on, mirrors each finalized invoice of a tenant with a Stripe
-// customer. Idempotent: finalized invoices are left alone.
+// Stripe on, mirrors every open invoice of the month not mirrored yet (of a
+// tenant with a Stripe customer), so a retry after a Stripe failure
+// finishes the job. Idempotent: finalized invoices are left alone, and
+// mirroring uses idempotency keys.
 func (b *billingParts) ClosePeriod(ctx context.Context, now time.Time) ([]invoices.Invoice, error) {
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	period := first.AddDate(0, -1, 0).Format("2006-01")
-	return b.api.Invoices.ClosePeriod(ctx, period, func(ctx context.Context, inv invoices.Invoice) error {
-		if !b.api.Stripe.Enabled() || inv.Status != invoices.StatusOpen {
-			return nil
+	closed, err := b.api.Invoices.ClosePeriod(ctx, period, nil)
+	if err != nil || !b.api.Stripe.Enabled() {
+		return closed, err
+	}
+	all, err := b.api.Invoices.All(ctx, period)
+	if err != nil {
+		return closed, err
+	}
+	for _, inv := range all {
+		if inv.Status != invoices.StatusOpen || inv.StripeInvoiceID != nil {
+			continue
 		}
 		acct, err := b.api.Book.Account(ctx, inv.IssuerID, inv.TenantID)
-		if err != nil || acct.StripeCustomerID == nil {
-			return err
+		if err != nil {
+			return closed, err
 		}
-		_, err = b.api.Stripe.Mirror(ctx, inv, *acct.StripeCustomerID)
-		return err
-	})
+		if acct.StripeCustomerID == nil {
+			continue
+		}
+		if _, err := b.api.Stripe.Mirror(ctx, inv, *acct.StripeCustomerID); err != nil {
+			return closed, err
+		}
+	}
+	return closed, nil
 }
 
 // runJobs serves billing's periodic asynq jobs (the hourly storage sample)

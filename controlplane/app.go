@@ -35,7 +35,9 @@ import (
 	hookstore "github.com/marquee-video/marquee/controlplane/webhooks/sqlstore"
 	"github.com/marquee-video/marquee/dataplane/drm"
 	"github.com/marquee-video/marquee/internal/db"
+	"github.com/marquee-video/marquee/internal/errs"
 	"github.com/marquee-video/marquee/internal/idempotency"
+	"github.com/marquee-video/marquee/internal/ids"
 	"github.com/marquee-video/marquee/internal/netguard"
 	"github.com/marquee-video/marquee/internal/objects"
 	"github.com/marquee-video/marquee/internal/queue"
@@ -100,7 +102,9 @@ type Config struct {
 	GeoIPDB           string
 	// CDNProbeInterval is how often CDN canaries are probed (default 10s).
 	CDNProbeInterval time.Duration
-	Log              *slog.Logger
+	// Billing configures Stripe, dunning and entitlements (zero: Stripe off).
+	Billing BillingConfig
+	Log     *slog.Logger
 }
 
 // App is a running control plane.
@@ -119,6 +123,7 @@ type App struct {
 	server     *api.Server
 	playback   *playback.Service
 	geo        *playback.Geo
+	billing    *billingParts
 	ln         net.Listener
 }
 
@@ -202,8 +207,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	hooks := webhooks.NewService(hooksStore, netguard.Policy{Allow: cfg.WebhookAllowCIDRs})
 	a.dispatcher = webhooks.NewDispatcher(hooksStore, webhooks.DispatcherConfig{Allow: cfg.WebhookAllowCIDRs, PollInterval: cfg.WebhookPollInterval, Backoff: cfg.WebhookBackoff, Log: cfg.Log})
 	assetStore := assetstore.New(a.db, hooks)
+	bcfg := cfg.Billing
+	if bcfg.Granter == nil {
+		bcfg.Granter = playbackGranter{app: a}
+	}
+	a.billing = newBilling(a.db, a.tenants, bcfg, cfg.Log)
 	a.relay = assets.NewRelay(assetStore, a.queue, assets.RelayConfig{Interval: cfg.RelayInterval, QueuedLease: cfg.QueuedLease, Log: cfg.Log})
-	a.assets, err = assets.NewService(assets.Config{Store: assetStore, Quotas: quotas, Objects: objs, Poke: a.relay.Poke, Log: cfg.Log})
+	a.assets, err = assets.NewService(assets.Config{Store: assetStore, Quotas: quotas, Objects: objs, Poke: a.relay.Poke, Log: cfg.Log, Gate: a.billing.gate})
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +245,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.server, err = api.New(api.Config{
-		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups, Playback: a.playback, Geo: a.geo,
+		Billing: a.billing.api, Playback: a.playback, Geo: a.geo,
+		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),
@@ -372,6 +383,8 @@ func (a *App) Serve(ctx context.Context) error {
 		probe = 10 * time.Second
 	}
 	bg.Go(func() { a.playback.RunProbes(bgCtx, probe) })
+	bg.Go(func() { a.billing.runDunning(bgCtx, a.log) })
+	bg.Go(func() { a.billing.runJobs(bgCtx, a.redis.ClientOpt(), a.log) })
 	var err error
 	select {
 	case err = <-errc:
@@ -410,3 +423,15 @@ func (a *App) close() {
 
 // Playback is the playback service (for tests and the admin CLI).
 func (a *App) Playback() *playback.Service { return a.playback }
+
+// assetOfTitle resolves what a viewer rents or buys to the asset that plays:
+// an asset id names itself.
+func (a *App) assetOfTitle(ctx context.Context, tenant, id string) (string, error) {
+	if ids.Valid(ids.Asset, id) {
+		if _, err := a.assets.Asset(ctx, tenant, id); err != nil {
+			return "", err
+		}
+		return id, nil
+	}
+	return "", errs.Field("title_id", "%q is not an asset of this tenant", id)
+}

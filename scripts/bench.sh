@@ -23,3 +23,8 @@ fi
 if [ "${BENCH_SKIP_PLAYBACK:-0}" != 1 ]; then
 	bash "$REPO_ROOT/bench/playback.sh"
 fi
+# Billing: usage ingest vs raw COPY, and the usage query (a few minutes);
+# BENCH_SKIP_BILLING=1 skips them.
+if [ "${BENCH_SKIP_BILLING:-0}" != 1 ]; then
+	bash "$REPO_ROOT/bench/billing.sh"
+fi

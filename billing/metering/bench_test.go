@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/big"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
 
 	"github.com/marquee-video/marquee/billing/metering"
 	"github.com/marquee-video/marquee/internal/db"
@@ -15,10 +19,20 @@ import (
 )
 
 // BenchmarkIngest ingests 200,000 events in batches of 10,000 through the
-// deduplicating path, then COPYs the same rows into a plain copy of
-// usage_events (same columns, keys and checks; no RLS, no foreign key, no
-// rollups) in the same run, and reports both rates and their ratio.
+// deduplicating path (all new, or with every tenth event of a batch a repeat
+// of an earlier one), then COPYs the same rows, under other ids, into the same
+// partitioned usage_events table in the same run, and reports both rates and
+// their ratio. Sub-benchmarks use 1 and 2 concurrent ingesters; the COPY is
+// one stream.
 func BenchmarkIngest(b *testing.B) {
+	for _, repeats := range []bool{false, true} {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("repeats=%v/ingesters=%d", repeats, workers), func(b *testing.B) { benchIngest(b, workers, repeats) })
+		}
+	}
+}
+
+func benchIngest(b *testing.B, workers int, repeats bool) {
 	const total, batch = 200_000, 10_000
 	ctx := context.Background()
 	url := dbtest.NewPostgresDatabase(b)
@@ -34,9 +48,6 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer raw.Close(ctx)
-	if _, err := raw.Exec(ctx, "CREATE TABLE usage_events_raw (LIKE usage_events INCLUDING ALL)"); err != nil {
-		b.Fatal(err)
-	}
 	g := metering.NewIngester(d)
 	base := time.Now().UTC().Add(-24 * time.Hour)
 	dimSets := []map[string]string{nil, {"cdn": "fastly"}, {"tier": "hd", "encoder": "x264"}}
@@ -49,19 +60,43 @@ func BenchmarkIngest(b *testing.B) {
 				TenantID:   tenantIDs[i%3],
 				ID:         fmt.Sprintf("it%d_evt_%07d", iter, i),
 				Meter:      metering.Meters[i%len(metering.Meters)],
-				Quantity:   float64(i % 1000),
+				Quantity:   decimal.NewFromInt(int64(i % 1000)),
 				Dimensions: dimSets[i%len(dimSets)],
 				At:         base.Add(time.Duration(i) * 400 * time.Millisecond),
 			}
 		}
-		start := time.Now()
+		batches := make(chan []metering.Event, total/batch)
 		for i := 0; i < total; i += batch {
-			n, err := g.Ingest(ctx, events[i:i+batch])
-			if err != nil || n != batch {
-				b.Fatalf("Ingest = %d, %v", n, err)
+			bt := append([]metering.Event(nil), events[i:i+batch]...)
+			if repeats && i > 0 {
+				for j := 0; j < batch; j += 10 {
+					bt[j] = events[(i+j)/2] // a repeat of an event of an earlier batch
+				}
 			}
+			batches <- bt
 		}
+		close(batches)
+		start := time.Now()
+		var wg sync.WaitGroup
+		errc := make(chan error, workers)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for bt := range batches {
+					if _, err := g.Ingest(ctx, bt); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
 		ingestTime += time.Since(start)
+		close(errc)
+		if err := <-errc; err != nil {
+			b.Fatal(err)
+		}
 
 		rows := make([][]any, total)
 		for i, e := range events {
@@ -70,12 +105,13 @@ func BenchmarkIngest(b *testing.B) {
 				dims = map[string]string{}
 			}
 			js, _ := json.Marshal(dims)
-			rows[i] = []any{e.TenantID, e.ID, e.Meter, e.Quantity, string(js), e.At}
+			q := pgtype.Numeric{Int: new(big.Int).Set(e.Quantity.Coefficient()), Exp: e.Quantity.Exponent(), Valid: true}
+			rows[i] = []any{e.TenantID, metering.Month(e.At), "raw_" + e.ID, e.Meter, q, string(js), e.At}
 		}
 		start = time.Now()
 		for i := 0; i < total; i += batch {
-			if _, err := raw.CopyFrom(ctx, pgx.Identifier{"usage_events_raw"},
-				[]string{"tenant_id", "id", "meter", "quantity", "dimensions", "at"},
+			if _, err := raw.CopyFrom(ctx, pgx.Identifier{"usage_events"},
+				[]string{"tenant_id", "month", "id", "meter", "quantity", "dimensions", "at"},
 				pgx.CopyFromRows(rows[i:i+batch])); err != nil {
 				b.Fatal(err)
 			}

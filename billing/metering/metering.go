@@ -11,10 +11,11 @@ package metering
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/marquee-video/marquee/internal/errs"
 )
@@ -55,6 +56,10 @@ const (
 	MaxFutureSkew = 5 * time.Minute
 	// MaxBatch is the most events one Ingest call takes.
 	MaxBatch = 50_000
+	// MaxScale is the most fractional digits a quantity may have, and
+	// MaxDigits the most digits in all: quantities are exact decimals.
+	MaxScale  = 9
+	MaxDigits = 30
 )
 
 // Earliest is the earliest time an event may carry.
@@ -66,18 +71,25 @@ const (
 	CodeInvalidQuantity = "invalid_quantity"
 	CodeInvalidTime     = "invalid_time"
 	CodeInvalidEvent    = "invalid_event"
+	CodeUnknownTenant   = "unknown_tenant"
+	CodeTenantMismatch  = "tenant_mismatch"
 )
 
 // Event is one metered consumption. ID is the idempotency key within the
-// tenant.
+// tenant and the month of At: a repeat of an event carries its time (on
+// PostgreSQL the events are partitioned by month, and uniqueness holds per
+// partition). Quantity is an exact decimal in the meter's unit.
 type Event struct {
-	TenantID   string
-	ID         string
-	Meter      string
-	Quantity   float64
-	Dimensions map[string]string
-	At         time.Time
+	TenantID   string            `json:"tenant_id"`
+	ID         string            `json:"id"`
+	Meter      string            `json:"meter"`
+	Quantity   decimal.Decimal   `json:"quantity"`
+	Dimensions map[string]string `json:"dimensions,omitempty"`
+	At         time.Time         `json:"at"`
 }
+
+// Month is the partition an event at t belongs to: "YYYY-MM" in UTC.
+func Month(t time.Time) string { return t.UTC().Format("2006-01") }
 
 // Validate checks e against the meter list and the limits above, with now
 // as the ingester's clock.
@@ -96,8 +108,11 @@ func (e Event) Validate(now time.Time) error {
 	if !KnownMeter(e.Meter) {
 		return invalid(CodeUnknownMeter, "meter", "unknown meter %q", e.Meter)
 	}
-	if math.IsNaN(e.Quantity) || math.IsInf(e.Quantity, 0) || e.Quantity < 0 {
-		return invalid(CodeInvalidQuantity, "quantity", "quantity must be a finite number ≥ 0")
+	if e.Quantity.Sign() < 0 {
+		return invalid(CodeInvalidQuantity, "quantity", "quantity must be ≥ 0")
+	}
+	if -e.Quantity.Exponent() > MaxScale || digits(e.Quantity) > MaxDigits {
+		return invalid(CodeInvalidQuantity, "quantity", "quantity must have at most %d digits, %d after the point", MaxDigits, MaxScale)
 	}
 	if e.At.IsZero() || e.At.Before(Earliest) {
 		return invalid(CodeInvalidTime, "at", "at must be on or after %s", Earliest.Format("2006-01-02"))
@@ -117,6 +132,15 @@ func (e Event) Validate(now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// digits counts q's significant digits.
+func digits(q decimal.Decimal) int {
+	c := q.Coefficient()
+	if c.Sign() == 0 {
+		return 1
+	}
+	return len(c.Abs(c).String()) + max(0, int(q.Exponent()))
 }
 
 func validKey(k string) bool {
@@ -162,7 +186,7 @@ type Rollup struct {
 	Hour       time.Time
 	Meter      string
 	Dimensions map[string]string
-	Quantity   float64
+	Quantity   decimal.Decimal
 	Events     int64
 }
 
@@ -183,14 +207,18 @@ func validateBatch(events []Event, now time.Time) error {
 	return nil
 }
 
-// dedupe keeps the first event of each (tenant, id); a repeat within the
-// batch is the same event sent twice.
+// dedupe keeps the first event of each (tenant, month, id); a repeat within
+// the batch is the same event sent twice.
 func dedupe(events []Event) []Event {
-	type key struct{ tenant, id string }
+	type key struct {
+		tenant string
+		month  int
+		id     string
+	}
 	seen := make(map[key]struct{}, len(events))
 	out := make([]Event, 0, len(events))
 	for _, e := range events {
-		k := key{e.TenantID, e.ID}
+		k := key{e.TenantID, monthNumber(e.At), e.ID}
 		if _, ok := seen[k]; ok {
 			continue
 		}

@@ -3,12 +3,14 @@ package metering_test
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shopspring/decimal"
 
 	"github.com/marquee-video/marquee/billing/metering"
 	"github.com/marquee-video/marquee/internal/db"
@@ -55,13 +57,15 @@ type key struct {
 }
 
 type sum struct {
-	quantity float64
+	quantity decimal.Decimal
 	events   int64
 }
 
 // TestIngestExactlyOnce sends every event three times, shuffled, from four
-// goroutines at once, and checks the rollups against sums computed here
-// from the events themselves.
+// goroutines at once while a third of the ingest calls are killed (their
+// context cancelled before or while they run) and retried on a restarted
+// ingester, and checks the rollups against sums computed here from the
+// events themselves, to the unit.
 func TestIngestExactlyOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		tenantIDs := []string{"ten_a", "ten_b", "ten_c"}
@@ -78,7 +82,7 @@ func TestIngestExactlyOnce(t *testing.T) {
 				TenantID:   tenantIDs[rng.IntN(len(tenantIDs))],
 				ID:         fmt.Sprintf("evt_%05d", i),
 				Meter:      metering.Meters[rng.IntN(len(metering.Meters))],
-				Quantity:   float64(rng.IntN(1_000_000)),
+				Quantity:   decimal.New(int64(rng.IntN(1_000_000)), -int32(rng.IntN(4))),
 				Dimensions: dimSets[rng.IntN(len(dimSets))],
 				At:         base.Add(time.Duration(rng.Int64N(int64(47 * time.Hour)))),
 			}
@@ -87,32 +91,54 @@ func TestIngestExactlyOnce(t *testing.T) {
 			if want[k] == nil {
 				want[k] = &sum{}
 			}
-			want[k].quantity += e.Quantity
+			want[k].quantity = want[k].quantity.Add(e.Quantity)
 			want[k].events++
 		}
 		sends := append(append(append([]metering.Event{}, events...), events...), events...)
 		rng.Shuffle(len(sends), func(i, j int) { sends[i], sends[j] = sends[j], sends[i] })
 
-		g := metering.NewIngester(d)
 		batches := make(chan []metering.Event)
 		var (
 			wg       sync.WaitGroup
 			mu       sync.Mutex
-			inserted int
+			killed   int
 			firstErr error
 		)
-		for range 4 {
+		for w := range 4 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				wr := rand.New(rand.NewPCG(uint64(w), 99))
+				g := metering.NewIngester(d)
 				for b := range batches {
-					n, err := g.Ingest(ctx, b)
-					mu.Lock()
-					inserted += n
-					if err != nil && firstErr == nil {
-						firstErr = err
+					for {
+						// A third of the calls are killed: before they start
+						// (an expired context) or while they run; the
+						// producer restarts its ingester and sends again.
+						ctx, cancel := context.WithCancel(context.Background())
+						switch wr.IntN(6) {
+						case 0:
+							cancel()
+						case 1:
+							ctx, cancel = context.WithTimeout(ctx, time.Duration(wr.IntN(4000))*time.Microsecond)
+						}
+						_, err := g.Ingest(ctx, b)
+						dead := ctx.Err() != nil
+						cancel()
+						if err == nil {
+							break
+						}
+						mu.Lock()
+						if !dead && firstErr == nil {
+							firstErr = err
+						}
+						killed++
+						mu.Unlock()
+						if !dead {
+							return
+						}
+						g = metering.NewIngester(d)
 					}
-					mu.Unlock()
 				}
 			}()
 		}
@@ -127,9 +153,11 @@ func TestIngestExactlyOnce(t *testing.T) {
 		if firstErr != nil {
 			t.Fatal(firstErr)
 		}
-		if inserted != len(events) {
-			t.Errorf("inserted %d events, want %d", inserted, len(events))
+		if killed == 0 {
+			t.Fatal("no ingest call was killed")
 		}
+		t.Logf("%d ingest calls killed and retried", killed)
+		g := metering.NewIngester(d)
 		if n := countRows(t, d, "usage_events"); n != int64(len(events)) {
 			t.Errorf("usage_events holds %d rows, want %d", n, len(events))
 		}
@@ -160,9 +188,35 @@ func TestIngestExactlyOnce(t *testing.T) {
 				t.Errorf("missing rollup %+v", k)
 				continue
 			}
-			if g.quantity != w.quantity || g.events != w.events {
+			if !g.quantity.Equal(w.quantity) || g.events != w.events {
 				t.Errorf("rollup %+v = %v over %d events, want %v over %d", k, g.quantity, g.events, w.quantity, w.events)
 			}
+		}
+		// The daily rollups, read through the usage query over whole days,
+		// hold the same sums by day.
+		wantDay := map[key]sum{}
+		for k, w := range want {
+			k.hour = k.hour.Truncate(24 * time.Hour)
+			s := wantDay[k]
+			wantDay[k] = sum{s.quantity.Add(w.quantity), s.events + w.events}
+		}
+		from := base.Truncate(24 * time.Hour)
+		gotDay := 0
+		for _, ten := range tenantIDs {
+			ps, err := g.Usage(ctx, ten, metering.Query{Tenant: ten, From: from, To: from.Add(72 * time.Hour), GroupBy: []string{"day", "dimensions"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				k := key{ten, *p.PeriodStart, p.Meter, metering.DimensionsKey(p.Dimensions)}
+				if w := wantDay[k]; !w.quantity.Equal(p.Quantity) || w.events != p.Events {
+					t.Errorf("day %+v = %v over %d, want %v over %d", k, p.Quantity, p.Events, w.quantity, w.events)
+				}
+				gotDay++
+			}
+		}
+		if gotDay != len(wantDay) {
+			t.Errorf("%d daily groups, want %d", gotDay, len(wantDay))
 		}
 	})
 }
@@ -176,16 +230,16 @@ func TestIngestRefusesBadBatch(t *testing.T) {
 		g := metering.NewIngester(d)
 		now := time.Now().UTC()
 		good := func(i int) metering.Event {
-			return metering.Event{TenantID: "ten_a", ID: fmt.Sprintf("ok_%d", i), Meter: metering.EgressBytes, Quantity: 10, At: now.Add(-time.Minute)}
+			return metering.Event{TenantID: "ten_a", ID: fmt.Sprintf("ok_%d", i), Meter: metering.EgressBytes, Quantity: decimal.NewFromInt(10), At: now.Add(-time.Minute)}
 		}
 		cases := []struct {
 			name string
 			bad  func(e *metering.Event)
 			code string
 		}{
-			{"negative quantity", func(e *metering.Event) { e.Quantity = -1 }, metering.CodeInvalidQuantity},
-			{"NaN quantity", func(e *metering.Event) { e.Quantity = math.NaN() }, metering.CodeInvalidQuantity},
-			{"infinite quantity", func(e *metering.Event) { e.Quantity = math.Inf(1) }, metering.CodeInvalidQuantity},
+			{"negative quantity", func(e *metering.Event) { e.Quantity = decimal.NewFromInt(-1) }, metering.CodeInvalidQuantity},
+			{"too precise quantity", func(e *metering.Event) { e.Quantity = decimal.New(1, -10) }, metering.CodeInvalidQuantity},
+			{"too large quantity", func(e *metering.Event) { e.Quantity = decimal.New(1, 40) }, metering.CodeInvalidQuantity},
 			{"unknown meter", func(e *metering.Event) { e.Meter = "free_lunches" }, metering.CodeUnknownMeter},
 			{"far future", func(e *metering.Event) { e.At = now.Add(time.Hour) }, metering.CodeInvalidTime},
 			{"before 2020", func(e *metering.Event) { e.At = time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC) }, metering.CodeInvalidTime},
@@ -235,9 +289,9 @@ func TestRollupsTenantIsolation(t *testing.T) {
 		g := metering.NewIngester(d)
 		at := time.Now().UTC().Add(-2 * time.Hour)
 		batch := []metering.Event{
-			{TenantID: "ten_a", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: 5, At: at},
-			{TenantID: "ten_b", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: 7, At: at},
-			{TenantID: "ten_b", ID: "other", Meter: metering.DRMLicenses, Quantity: 1, At: at},
+			{TenantID: "ten_a", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: decimal.NewFromInt(5), At: at},
+			{TenantID: "ten_b", ID: "same_id", Meter: metering.PlaybackSeconds, Quantity: decimal.NewFromInt(7), At: at},
+			{TenantID: "ten_b", ID: "other", Meter: metering.DRMLicenses, Quantity: decimal.NewFromInt(1), At: at},
 		}
 		if n, err := g.Ingest(ctx, batch); err != nil || n != 3 {
 			t.Fatalf("Ingest = %d, %v; want 3 (the same id in two tenants is two events)", n, err)
@@ -247,14 +301,14 @@ func TestRollupsTenantIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(a) != 1 || a[0].TenantID != "ten_a" || a[0].Quantity != 5 || a[0].Events != 1 {
+		if len(a) != 1 || a[0].TenantID != "ten_a" || !a[0].Quantity.Equal(decimal.NewFromInt(5)) || a[0].Events != 1 {
 			t.Errorf("ten_a rollups = %+v, want one of 5", a)
 		}
 		b, err := g.Rollups(ctx, "ten_b", from, to, metering.PlaybackSeconds)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b) != 1 || b[0].TenantID != "ten_b" || b[0].Quantity != 7 {
+		if len(b) != 1 || b[0].TenantID != "ten_b" || !b[0].Quantity.Equal(decimal.NewFromInt(7)) {
 			t.Errorf("ten_b playback rollups = %+v, want one of 7", b)
 		}
 		if d.Dialect() == db.Postgres {
@@ -266,6 +320,46 @@ func TestRollupsTenantIsolation(t *testing.T) {
 		}
 		if _, err := g.Rollups(ctx, "ten_a", from, to, "nope"); errs.CodeOf(err) != metering.CodeUnknownMeter {
 			t.Errorf("unknown meter filter: %v", err)
+		}
+	})
+}
+
+// TestSampleStorage turns stored bytes into byte-hours once per tenant and
+// hour, however often the job runs.
+func TestSampleStorage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		seedTenants(t, d, "ten_a", "ten_b", "ten_c")
+		ctx := context.Background()
+		err := d.System(ctx, func(tx *db.Tx) error {
+			for ten, used := range map[string]int64{"ten_a": 5_000_000_000, "ten_b": 7, "ten_c": 0} {
+				if err := tx.Exec("INSERT INTO quota_usage (tenant_id, resource, used) VALUES (?, 'storage_bytes', ?)", ten, used).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := metering.NewIngester(d)
+		now := time.Now().UTC()
+		for i, want := range []int{2, 0} {
+			if n, err := g.SampleStorage(ctx, now); err != nil || n != want {
+				t.Fatalf("sample %d = %d, %v; want %d new events", i, n, err, want)
+			}
+		}
+		if err := g.HandleSampleStorage(ctx, asynq.NewTask(metering.TaskSampleStorage, nil)); err != nil {
+			t.Fatal(err)
+		}
+		hour := now.Truncate(time.Hour).Add(-time.Hour)
+		for ten, want := range map[string]int64{"ten_a": 5_000_000_000, "ten_b": 7} {
+			rs, err := g.Rollups(ctx, ten, hour, hour.Add(time.Hour), metering.StorageByteHours)
+			if err != nil || len(rs) != 1 || !rs[0].Quantity.Equal(decimal.NewFromInt(want)) || rs[0].Events != 1 {
+				t.Errorf("%s byte-hours = %+v, %v; want one of %d", ten, rs, err, want)
+			}
+		}
+		if rs, _ := g.Rollups(ctx, "ten_c", hour, hour.Add(time.Hour), ""); len(rs) != 0 {
+			t.Errorf("a tenant storing nothing has rollups %+v", rs)
 		}
 	})
 }

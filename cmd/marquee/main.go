@@ -55,7 +55,7 @@ commands:
   controlplane   run the API server (DATABASE_URL, REDIS_URL)
   worker         run a data-plane worker node (MARQUEE_CONTROLPLANE_URL, MARQUEE_NODE_KEY, REDIS_URL)
   migrate        up | down | status
-  admin          create-user | sign-playback-token (run "marquee admin" for their flags)
+  admin          create-user | sign-playback-token | usage-export (run "marquee admin" for their flags)
 
 Run "marquee <command> -h" for a command's flags.
 `
@@ -201,6 +201,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev boo
 		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow,
 		PublicURL: os.Getenv("MARQUEE_PUBLIC_URL"), KEK: os.Getenv("MARQUEE_KEK"),
 		GeoHeader: os.Getenv("MARQUEE_GEO_HEADER"), TrustedProxyCIDRs: trusted, GeoIPDB: os.Getenv("MARQUEE_GEOIP_DB"),
+		// Stripe is off without a secret key; MARQUEE_STRIPE_API_URL points
+		// it at stripe-mock (scripts/stripe-mock.sh).
+		Billing: controlplane.BillingConfig{
+			StripeSecretKey: os.Getenv("MARQUEE_STRIPE_SECRET_KEY"), StripeWebhookSecret: os.Getenv("MARQUEE_STRIPE_WEBHOOK_SECRET"),
+			StripeAPIURL: os.Getenv("MARQUEE_STRIPE_API_URL"),
+		},
 	})
 	if err != nil {
 		return err
@@ -354,7 +360,8 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 const adminUsage = `usage: marquee admin <task> [flags]
   create-user --email E --password P (--platform | --tenant ID) [--role R]
-  sign-playback-token --key-id K --private-key-file F --playback-id P [--aud v|t|l] [--ttl 1h] [--viewer V] ...`
+  sign-playback-token --key-id K --private-key-file F --playback-id P [--aud v|t|l] [--ttl 1h] [--viewer V] ...
+  usage-export [--period YYYY-MM] [--format json|csv] [--out FILE]`
 
 func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -365,6 +372,8 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return createUser(ctx, args, stdout, stderr)
 	case "sign-playback-token":
 		return signPlaybackToken(args[1:], stdout, stderr)
+	case "usage-export":
+		return usageExport(ctx, args[1:], stdout, stderr)
 	}
 	return errors.New(adminUsage)
 }

@@ -76,6 +76,9 @@ type Config struct {
 	// viewers' countries.
 	Playback *playback.Service
 	Geo      *playback.Geo
+	// Billing serves usage, price books, invoices, Stripe and viewer
+	// commerce; without it the billing routes are not registered.
+	Billing *Billing
 }
 
 // Server is the HTTP API.

@@ -37,6 +37,9 @@ type Config struct {
 	Ladder         []wire.Rung
 	SegmentSeconds int
 	JobTimeLimit   time.Duration
+	// Gate, when set, may refuse a tenant's new work before anything is
+	// written (billing: usage past a monthly quota).
+	Gate func(ctx context.Context, tenant string) error
 }
 
 // Service is the assets domain's rules.
@@ -124,6 +127,11 @@ func (s *Service) SetEncodingProfile(ctx context.Context, tenant string, p Encod
 }
 
 func (s *Service) create(ctx context.Context, tenant, sourceKey, sourceURL string, size int64, protected bool) (Asset, error) {
+	if s.cfg.Gate != nil {
+		if err := s.cfg.Gate(ctx, tenant); err != nil {
+			return Asset{}, err
+		}
+	}
 	profile, err := s.EncodingProfile(ctx, tenant)
 	if err != nil {
 		return Asset{}, err

@@ -48,6 +48,8 @@ type Options struct {
 	WebhookBackoff func(n int) time.Duration
 	// UploadMaxBytes lowers the hard maximum of a direct upload.
 	UploadMaxBytes int64
+	// Billing configures Stripe (stripe-mock), dunning and entitlements.
+	Billing controlplane.BillingConfig
 }
 
 // Each runs fn against a server on PostgreSQL and one on SQLite.
@@ -81,6 +83,7 @@ func Start(t testing.TB, opts Options) *Server {
 		WebhookPollInterval:     100 * time.Millisecond,
 		WebhookBackoff:          opts.WebhookBackoff,
 		UploadMaxBytes:          opts.UploadMaxBytes,
+		Billing:                 opts.Billing,
 	}
 	if opts.Postgres {
 		cfg.DatabaseURL = dbtest.NewPostgresDatabase(t)

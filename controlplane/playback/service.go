@@ -796,6 +796,11 @@ func (s *Service) Grant(ctx context.Context, tenant, viewerID string, in GrantIn
 	return s.cfg.Store.Viewer(ctx, tenant, viewerID)
 }
 
+// RevokeGrant ends an entitlement by its grant id, whoever holds it.
+func (s *Service) RevokeGrant(ctx context.Context, tenant, id string) error {
+	return s.cfg.Store.Revoke(ctx, tenant, id, s.now())
+}
+
 // Revoke ends an entitlement.
 func (s *Service) Revoke(ctx context.Context, tenant, viewerID, id string) error {
 	v, err := s.Viewer(ctx, tenant, viewerID)

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/marquee-video/marquee/billing/metering"
 	"github.com/marquee-video/marquee/controlplane/assets"
 	"github.com/marquee-video/marquee/internal/db"
 	"github.com/marquee-video/marquee/internal/errs"
@@ -107,17 +109,6 @@ func (r jobRow) domain() assets.Job {
 	_ = json.Unmarshal([]byte(r.Payload), &j.Payload)
 	return j
 }
-
-type usageRow struct {
-	TenantID   string `gorm:"primaryKey"`
-	ID         string `gorm:"primaryKey"`
-	Meter      string
-	Quantity   float64
-	Dimensions string
-	At         time.Time
-}
-
-func (usageRow) TableName() string { return "usage_events" }
 
 func deref(s *string) string {
 	if s == nil {
@@ -455,16 +446,22 @@ func (s *Store) succeed(tx *db.Tx, j jobRow, r wire.JobResult, now time.Time) er
 	}).Error; err != nil {
 		return err
 	}
-	for _, u := range r.Usage {
-		dims, err := json.Marshal(u.Dimensions)
-		if err != nil {
-			return err
+	// Insert-if-absent on the event id, with the hourly rollups, in this
+	// transaction: a repeated report counts once.
+	usage := make([]metering.Event, len(r.Usage))
+	for i, u := range r.Usage {
+		// A dimension the worker could not tell (empty) is left out
+		// rather than failing the job's result.
+		dims := make(map[string]string, len(u.Dimensions))
+		for k, v := range u.Dimensions {
+			if v != "" {
+				dims[k] = v
+			}
 		}
-		// Insert-if-absent on the event id: a repeated report counts once.
-		row := usageRow{TenantID: j.TenantID, ID: u.ID, Meter: u.Meter, Quantity: u.Quantity, Dimensions: string(dims), At: u.At}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-			return err
-		}
+		usage[i] = metering.Event{TenantID: j.TenantID, ID: u.ID, Meter: u.Meter, Quantity: decimal.NewFromFloat(u.Quantity), Dimensions: dims, At: u.At}
+	}
+	if _, err := metering.Record(tx, usage, now); err != nil {
+		return err
 	}
 	return s.emit(tx, j.TenantID, assets.EventReady, j.AssetID)
 }

@@ -157,6 +157,17 @@ func TestJobLifecycle(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%d usage events, want 1", n)
 		}
+		// ...and reaches the hourly rollups once.
+		var q struct {
+			Quantity string
+			Events   int64
+		}
+		_ = d.System(ctx, func(tx *db.Tx) error {
+			return tx.Raw("SELECT CAST(quantity AS TEXT) AS quantity, events FROM usage_rollups_hourly WHERE tenant_id = ? AND meter = 'transcode_seconds'", ten).Scan(&q).Error
+		})
+		if q.Quantity != "30" || q.Events != 1 {
+			t.Fatalf("transcode rollup = %+v, want 30 over 1 event", q)
+		}
 		if _, err := s.Start(ctx, ten, j.ID, "att4", "node4", now.Add(time.Minute)); errs.CodeOf(err) != "job_final" {
 			t.Fatalf("start after success: %v", err)
 		}

@@ -10,6 +10,7 @@ import * as subTenants from './pages/tenants.js';
 import * as branding from './pages/branding.js';
 import * as videos from './pages/videos.js';
 import * as playback from './pages/playback.js';
+import * as billing from './pages/billing.js';
 
 const canHaveSubTenants = (t) => t?.kind === 'platform' || t?.kind === 'reseller';
 
@@ -36,6 +37,7 @@ const routes = {
   '/playback': { title: 'Playback', nav: 'playback', render: playback.render },
   '/tenants': { title: 'Sub-tenants', nav: 'tenants', render: subTenants.render, allowed: canHaveSubTenants },
   '/branding': { title: 'Branding', nav: 'branding', render: branding.render },
+  '/billing': { title: 'Billing', nav: 'billing', render: billing.render },
 };
 
 /** What every page may read: the caller's own tenant and the one being acted on. */
@@ -158,6 +160,7 @@ const NAV = [
   { id: 'playback', label: 'Playback', icon: 'shield', href: '#/playback', testid: 'nav-playback' },
   { id: 'tenants', label: 'Sub-tenants', icon: 'network', href: '#/tenants', testid: 'nav-tenants', when: canHaveSubTenants },
   { id: 'branding', label: 'Branding', icon: 'palette', href: '#/branding', testid: 'nav-branding' },
+  { id: 'billing', label: 'Billing', icon: 'grid', href: '#/billing', testid: 'nav-billing' },
 ];
 
 function buildShell() {

@@ -31,6 +31,7 @@ import (
 	"github.com/marquee-video/marquee/controlplane/playback"
 	pbstore "github.com/marquee-video/marquee/controlplane/playback/sqlstore"
 	"github.com/marquee-video/marquee/controlplane/uploads"
+	"github.com/marquee-video/marquee/controlplane/usage"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
 	hookstore "github.com/marquee-video/marquee/controlplane/webhooks/sqlstore"
 	"github.com/marquee-video/marquee/dataplane/drm"
@@ -100,8 +101,11 @@ type Config struct {
 	GeoHeader         string
 	TrustedProxyCIDRs []netip.Prefix
 	GeoIPDB           string
-	// CDNProbeInterval is how often CDN canaries are probed (default 10s).
-	CDNProbeInterval time.Duration
+	// CDNProbeInterval is how often CDN canaries are probed (default 10s);
+	// UsageFlushInterval how often hot-path usage (egress, licenses) is
+	// ingested (default 5s).
+	CDNProbeInterval   time.Duration
+	UsageFlushInterval time.Duration
 	// Billing configures Stripe, dunning and entitlements (zero: Stripe off).
 	Billing BillingConfig
 	Log     *slog.Logger
@@ -122,6 +126,7 @@ type App struct {
 	nodeKey    []byte
 	server     *api.Server
 	playback   *playback.Service
+	usage      *usage.Counter
 	geo        *playback.Geo
 	billing    *billingParts
 	ln         net.Listener
@@ -212,6 +217,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		bcfg.Granter = playbackGranter{app: a}
 	}
 	a.billing = newBilling(a.db, a.tenants, bcfg, cfg.Log)
+	a.usage = usage.New(a.billing.api.Metering.Ingest, cfg.Log)
 	a.relay = assets.NewRelay(assetStore, a.queue, assets.RelayConfig{Interval: cfg.RelayInterval, QueuedLease: cfg.QueuedLease, Log: cfg.Log})
 	a.assets, err = assets.NewService(assets.Config{Store: assetStore, Quotas: quotas, Objects: objs, Poke: a.relay.Poke, Log: cfg.Log, Gate: a.billing.gate})
 	if err != nil {
@@ -294,7 +300,7 @@ func (a *App) openPlayback(ctx context.Context, secret []byte) error {
 	a.playback, err = playback.NewService(playback.Config{
 		Store: pbstore.New(a.db), Assets: a.assets, Objects: a.objects, Policy: policy, Keys: ring,
 		OriginSecret: derivedKey(secret, "origin"), PublicURL: public,
-		LicenseGuard: netguard.Policy{Allow: a.cfg.WebhookAllowCIDRs}, Log: a.cfg.Log,
+		LicenseGuard: netguard.Policy{Allow: a.cfg.WebhookAllowCIDRs}, Usage: a.usage, Log: a.cfg.Log,
 	})
 	return err
 }
@@ -383,6 +389,11 @@ func (a *App) Serve(ctx context.Context) error {
 		probe = 10 * time.Second
 	}
 	bg.Go(func() { a.playback.RunProbes(bgCtx, probe) })
+	flush := a.cfg.UsageFlushInterval
+	if flush <= 0 {
+		flush = 5 * time.Second
+	}
+	bg.Go(func() { a.usage.Run(bgCtx, flush) })
 	bg.Go(func() { a.billing.runDunning(bgCtx, a.log) })
 	bg.Go(func() { a.billing.runJobs(bgCtx, a.redis.ClientOpt(), a.log) })
 	var err error
@@ -435,3 +446,6 @@ func (a *App) assetOfTitle(ctx context.Context, tenant, id string) (string, erro
 	}
 	return "", errs.Field("title_id", "%q is not an asset of this tenant", id)
 }
+
+// FlushUsage ingests the hot-path usage counted so far (tests, shutdown).
+func (a *App) FlushUsage(ctx context.Context) error { return a.usage.Flush(ctx, time.Now()) }

@@ -466,7 +466,7 @@ func (s *Server) origin(c *fiber.Ctx) error {
 	if file == "" || clean != "/"+file || !ok {
 		return errs.NotFoundf("no such file")
 	}
-	key, err := s.cfg.Playback.OriginObject(c.UserContext(), c.Params("asset"), c.Params("sig"), c.Params("exp"), file)
+	key, count, err := s.cfg.Playback.OriginObject(c.UserContext(), c.Params("asset"), c.Params("sig"), c.Params("exp"), file)
 	if err != nil {
 		return err
 	}
@@ -497,6 +497,7 @@ func (s *Server) origin(c *fiber.Ctx) error {
 	}
 	rng := c.Get(fiber.HeaderRange)
 	if rng == "" {
+		count(int64(len(data)))
 		return c.Send(data)
 	}
 	start, end, ok := parseRange(rng, int64(len(data)))
@@ -505,6 +506,7 @@ func (s *Server) origin(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusRequestedRangeNotSatisfiable).Send(nil)
 	}
 	c.Set(fiber.HeaderContentRange, "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.Itoa(len(data)))
+	count(end - start + 1)
 	return c.Status(fiber.StatusPartialContent).Send(bytes.Clone(data[start : end+1]))
 }
 

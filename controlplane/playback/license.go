@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/marquee-video/marquee/billing/metering"
 	"github.com/marquee-video/marquee/dataplane/drm"
 	"github.com/marquee-video/marquee/internal/errs"
 	"github.com/marquee-video/marquee/internal/netguard"
@@ -83,6 +84,9 @@ func (s *Service) ProxyLicense(ctx context.Context, sess *Session, system string
 		return LicenseResult{}, errs.Wrap(errs.Unavailable, "license_server_unavailable", err, "the DRM vendor's license servers are unavailable")
 	case err != nil:
 		return LicenseResult{}, err
+	}
+	if status < 300 {
+		s.cfg.Usage.Add(sess.PB.TenantID, metering.DRMLicenses, 1, "system="+system)
 	}
 	return LicenseResult{Status: status, Body: rb, ContentType: rh.Get("Content-Type"), UsedBackup: backup}, nil
 }

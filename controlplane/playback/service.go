@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/marquee-video/marquee/controlplane/assets"
+	"github.com/marquee-video/marquee/controlplane/usage"
 	"github.com/marquee-video/marquee/dataplane/cdn"
 	"github.com/marquee-video/marquee/dataplane/drm"
 	"github.com/marquee-video/marquee/internal/errs"
@@ -70,8 +71,11 @@ type Config struct {
 	// (tests allow loopback); LicenseTimeout bounds each vendor attempt.
 	LicenseGuard   netguard.Policy
 	LicenseTimeout time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	// Usage counts licenses issued and bytes the origin serves, for
+	// billing; nil counts nothing.
+	Usage *usage.Counter
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Service is the playback service.

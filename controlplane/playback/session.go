@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marquee-video/marquee/billing/metering"
 	"github.com/marquee-video/marquee/dataplane/cdn"
 	"github.com/marquee-video/marquee/dataplane/drm"
 	"github.com/marquee-video/marquee/internal/errs"
@@ -477,42 +478,46 @@ func (s *Service) ClearKeyLicense(ctx context.Context, sess *Session, body []byt
 	if len(out) == 0 {
 		return nil, errs.E(errs.NotFound, "unknown_key", "none of the requested key ids belongs to this playback id")
 	}
+	s.cfg.Usage.Add(sess.PB.TenantID, metering.DRMLicenses, 1, "system=clearkey")
 	return drm.ClearKeyResponse(out, req.Type), nil
 }
 
 // OriginObject authorizes an object request to the built-in origin (or
 // through a CDN that forwards its path token) and returns the object's
-// storage key. Public playback ids' clear assets need no token.
-func (s *Service) OriginObject(ctx context.Context, assetID, sig, expires, file string) (string, error) {
+// storage key, and a function that counts the bytes served as egress of
+// the pathway whose signature it carried.
+func (s *Service) OriginObject(ctx context.Context, assetID, sig, expires, file string) (string, func(n int64), error) {
 	pkg, err := s.packageOf(ctx, assetID)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	exp, err := strconv.ParseInt(expires, 10, 64)
 	if err != nil {
-		return "", errs.E(errs.Forbidden, "url_signature_invalid", "the URL's expiry is malformed")
+		return "", nil, errs.E(errs.Forbidden, "url_signature_invalid", "the URL's expiry is malformed")
 	}
 	if s.now().Unix() >= exp {
-		return "", errs.E(errs.Forbidden, "url_expired", "this URL has expired")
+		return "", nil, errs.E(errs.Forbidden, "url_expired", "this URL has expired")
 	}
 	tenant := pkg.asset.TenantID
+	via := OriginPathway
 	ok := checkPathSig(ProviderGeneric, s.originSecret(tenant), sig, exp, assetID)
 	if !ok {
 		cs, err := s.tenantCDNs(ctx, tenant)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		for _, c := range cs {
 			if PathTokenProvider(c.Provider) && checkPathSig(c.Provider, c.Secret, sig, exp, assetID) {
-				ok = true
+				ok, via = true, pathwayID(c)
 				break
 			}
 		}
 	}
 	if !ok {
-		return "", errs.E(errs.Forbidden, "url_signature_invalid", "this URL's signature is not valid")
+		return "", nil, errs.E(errs.Forbidden, "url_signature_invalid", "this URL's signature is not valid")
 	}
-	return pkg.asset.PlaybackPrefix + file, nil
+	count := func(n int64) { s.cfg.Usage.Add(tenant, metering.EgressBytes, n, "cdn="+via) }
+	return pkg.asset.PlaybackPrefix + file, count, nil
 }
 
 // ReportCDN records a player's or edge's report that a CDN failed or

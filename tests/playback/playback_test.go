@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -154,6 +155,40 @@ func TestPlaybackProtection(t *testing.T) {
 	t.Run("clear key license", f.testClearKeyLicense)
 	t.Run("CDN edges", f.testEdges)
 	t.Run("license proxy failover", f.testLicenseProxy)
+	t.Run("usage reaches billing", f.testUsage)
+}
+
+// testUsage: the licenses issued and the bytes the origin served above are
+// metered per tenant, system and CDN, once.
+func (f *fixture) testUsage(t *testing.T) {
+	for range 2 { // a second flush adds nothing
+		if err := f.s.App.FlushUsage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byDims := func(meter string) map[string]float64 {
+		r := f.api(t, 200, "GET", "/v1/usage?meter="+meter+"&group_by=dimensions", nil).JSON(t)
+		out := map[string]float64{}
+		for _, p := range r["data"].([]any) {
+			m := p.(map[string]any)
+			q, _ := strconv.ParseFloat(fmt.Sprint(m["quantity"]), 64)
+			dims, _ := m["dimensions"].(map[string]any)
+			k := ""
+			for dk, dv := range dims {
+				k += dk + "=" + fmt.Sprint(dv)
+			}
+			out[k] += q
+		}
+		return out
+	}
+	lic := byDims("drm_licenses")
+	if lic["system=clearkey"] < 1 || lic["system=widevine"] != 2 {
+		t.Errorf("drm_licenses by system: %v, want clearkey ≥ 1 and the 2 proxied widevine licenses", lic)
+	}
+	egress := byDims("egress_bytes")
+	if egress["cdn=origin"] <= 0 {
+		t.Errorf("egress_bytes by CDN: %v, want bytes served through the origin pathway", egress)
+	}
 }
 
 var baseURLRE = regexp.MustCompile(`<BaseURL serviceLocation="([^"]+)">([^<]+)</BaseURL>`)

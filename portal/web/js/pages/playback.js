@@ -414,10 +414,11 @@ async function openCDNDialog(cdn, onSaved) {
 
 // --- DRM ------------------------------------------------------------------------
 
+// Test ids are written out, not built, so a search finds every one.
 const DRM_SYSTEMS = [
-  { key: 'widevine', label: 'Widevine', hint: 'Chrome, Android, smart TVs' },
-  { key: 'playready', label: 'PlayReady', hint: 'Edge, Windows, Xbox, smart TVs' },
-  { key: 'fairplay', label: 'FairPlay', hint: 'Safari, iOS, tvOS' },
+  { key: 'widevine', label: 'Widevine', hint: 'Chrome, Android, smart TVs', ids: ['drm-widevine', 'drm-widevine-primary', 'drm-widevine-backup'] },
+  { key: 'playready', label: 'PlayReady', hint: 'Edge, Windows, Xbox, smart TVs', ids: ['drm-playready', 'drm-playready-primary', 'drm-playready-backup'] },
+  { key: 'fairplay', label: 'FairPlay', hint: 'Safari, iOS, tvOS', ids: ['drm-fairplay', 'drm-fairplay-primary', 'drm-fairplay-backup'] },
 ];
 
 function drmCard() {
@@ -444,11 +445,11 @@ function drmCard() {
     const form = h('form', { class: 'form', novalidate: true, testid: 'drm-form' },
       formAlert(),
       field({ label: 'Vendor', name: 'vendor', testid: 'drm-vendor', value: cfg.vendor ?? '', optional: true, placeholder: 'e.g. EZDRM, BuyDRM, Axinom', inputProps: { maxlength: '100' }, hint: 'Your multi-DRM provider; it gets the content keys as CPIX from GET /v1/assets/{id}/cpix.' }),
-      DRM_SYSTEMS.map((s) => h('fieldset', { class: 'pb-fieldset', testid: `drm-${s.key}` },
+      DRM_SYSTEMS.map((s) => h('fieldset', { class: 'pb-fieldset', testid: s.ids[0] },
         h('legend', { class: 'label' }, s.label, ' ', h('span', { class: 'label-optional' }, s.hint)),
         h('div', { class: 'form-row form-row-2' },
-          field({ label: 'Primary license URL', name: `${s.key}.primary`, type: 'url', testid: `drm-${s.key}-primary`, value: cfg[s.key]?.primary ?? '', placeholder: 'https://license.vendor.example/…' }),
-          field({ label: 'Backup license URL', name: `${s.key}.backup`, type: 'url', testid: `drm-${s.key}-backup`, value: cfg[s.key]?.backup ?? '', optional: true, hint: 'Used when the primary fails.' })))),
+          field({ label: 'Primary license URL', name: `${s.key}.primary`, type: 'url', testid: s.ids[1], value: cfg[s.key]?.primary ?? '', placeholder: 'https://license.vendor.example/…' }),
+          field({ label: 'Backup license URL', name: `${s.key}.backup`, type: 'url', testid: s.ids[2], value: cfg[s.key]?.backup ?? '', optional: true, hint: 'Used when the primary fails.' })))),
       field({ label: 'FairPlay certificate URL', name: 'fairplay_certificate_url', type: 'url', testid: 'drm-fairplay-cert', value: cfg.fairplay_certificate_url ?? '', optional: true, hint: 'Where players fetch your FairPlay application certificate.' }),
       h('div', { class: 'form-actions' }, submit));
     form.addEventListener('submit', async (e) => {

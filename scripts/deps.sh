@@ -24,3 +24,12 @@ fi
 if [ "$(go env CGO_ENABLED)" != 1 ]; then
 	warn "CGO_ENABLED=$(go env CGO_ENABLED): go test -race needs cgo"
 fi
+
+# stripe-mock: the Stripe API double the billing tests run (they start their
+# own on random ports). Pinned; installed into .tools/bin once.
+STRIPE_MOCK_VERSION=v0.203.0
+if [ ! -x "$REPO_ROOT/.tools/bin/stripe-mock" ]; then
+	say "go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+	GOBIN="$REPO_ROOT/.tools/bin" GOFLAGS= go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" ||
+		warn "could not install stripe-mock: the Stripe tests will fail in CI"
+fi

@@ -8,7 +8,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-BIN=${STRIPE_MOCK:-$(command -v stripe-mock || echo /root/go/bin/stripe-mock)}
+BIN=${STRIPE_MOCK:-$(command -v stripe-mock || { [ -x "$REPO_ROOT/.tools/bin/stripe-mock" ] && echo "$REPO_ROOT/.tools/bin/stripe-mock"; } || echo "$HOME/go/bin/stripe-mock")}
 HTTP_PORT=${STRIPE_MOCK_HTTP_PORT:-12111}
 HTTPS_PORT=${STRIPE_MOCK_HTTPS_PORT:-12112}
 if [ ! -x "$BIN" ]; then

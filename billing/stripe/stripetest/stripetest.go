@@ -13,26 +13,54 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// Binary is where stripe-mock is looked for; $STRIPE_MOCK overrides it.
-const Binary = "/root/go/bin/stripe-mock"
+// Find locates stripe-mock: $STRIPE_MOCK, then .tools/bin of the repository
+// (where `make test` installs it), then $PATH, then $(go env GOPATH)/bin.
+func Find() (string, bool) {
+	if bin := os.Getenv("STRIPE_MOCK"); bin != "" {
+		_, err := os.Stat(bin)
+		return bin, err == nil
+	}
+	if dir, err := os.Getwd(); err == nil {
+		for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				bin := filepath.Join(dir, ".tools", "bin", "stripe-mock")
+				if _, err := os.Stat(bin); err == nil {
+					return bin, true
+				}
+				break
+			}
+		}
+	}
+	if bin, err := exec.LookPath("stripe-mock"); err == nil {
+		return bin, true
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		bin := filepath.Join(strings.TrimSpace(string(out)), "bin", "stripe-mock")
+		if _, err := os.Stat(bin); err == nil {
+			return bin, true
+		}
+	}
+	return "", false
+}
 
 // Start runs stripe-mock on random loopback ports until the test ends and
-// returns its HTTP base URL. The test is skipped when stripe-mock is not
-// installed.
+// returns its HTTP base URL. Without stripe-mock the test is skipped, except
+// in CI (CI set), where it fails: `make test` installs it.
 func Start(t testing.TB) string {
 	t.Helper()
-	bin := os.Getenv("STRIPE_MOCK")
-	if bin == "" {
-		bin = Binary
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("stripe-mock not installed at %s", bin)
+	bin, ok := Find()
+	if !ok {
+		if os.Getenv("CI") != "" {
+			t.Fatal("stripetest: stripe-mock is not installed (make test installs it into .tools/bin)")
+		}
+		t.Skip("stripe-mock is not installed (make test installs it into .tools/bin)")
 	}
 	httpAddr, httpsAddr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin, "-http-addr", httpAddr, "-https-addr", httpsAddr)

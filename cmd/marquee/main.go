@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -212,6 +214,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev boo
 		return err
 	}
 	log.Info("marquee started", "mode", name, "url", app.URL(), "embedded_database", c.databaseURL == "", "embedded_redis", c.redisURL == "")
+	if addr := os.Getenv("MARQUEE_PPROF_ADDR"); addr != "" {
+		// Profiling for operators, on its own (loopback) listener, never on
+		// the public one.
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			log.Info("pprof listening", "addr", addr, "err", srv.ListenAndServe())
+		}()
+	}
 	if !dev {
 		fmt.Fprintf(stdout, "Marquee control plane is running.\n  Portal: %s/\n  API:    %s/v1\n", app.URL(), app.URL())
 		return app.Serve(ctx)

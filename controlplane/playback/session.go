@@ -3,7 +3,6 @@ package playback
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -178,21 +177,6 @@ func (s *Service) variantBase(p pathway, assetID, variant string, exp time.Time)
 type baseKey struct {
 	pathway, base, asset, variant string
 	exp                           int64
-}
-
-// playURL is a URL of this manifest service for the session.
-func (s *Service) playURL(sess *Session, path string, q url.Values) string {
-	if q == nil {
-		q = url.Values{}
-	}
-	if sess.token != "" {
-		q.Set("token", sess.token)
-	}
-	u := s.cfg.PublicURL + "/play/" + sess.PB.ID + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	return u
 }
 
 // maxHeight is the session's rendition cap (0: none).
@@ -532,13 +516,4 @@ func (s *Service) ReportCDN(ctx context.Context, sess *Session, pathwayID string
 	}
 	s.healthOf(sess.PB.TenantID, tp).h.Report(pathwayID, ok)
 	return nil
-}
-
-// kidHex renders key ids for the API.
-func kidHex(keys []drm.ContentKey) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = hex.EncodeToString(k.KID)
-	}
-	return out
 }

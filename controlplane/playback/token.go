@@ -172,18 +172,10 @@ func SignToken(keyID, privPEM string, claims Claims) (string, error) {
 // maxTokenLen bounds what is parsed at all.
 const maxTokenLen = 4096
 
-// verifyToken checks a playback token for playback id pb and audience aud,
-// looking its key up with key. Every failure is a 403 with a code:
-// token_missing, token_invalid (malformed, bad signature, an algorithm other
-// than the key's, an unknown or revoked key), token_expired,
-// token_wrong_audience, token_wrong_playback_id, token_wrong_tenant.
-func verifyToken(raw string, pb PlaybackID, aud string, key func(kid string) (verifyKey, error)) (*Claims, error) {
-	claims, vk, err := parseToken(raw, key)
-	if err != nil {
-		return nil, err
-	}
-	return claims, checkClaims(claims, vk.tenantID, pb, aud, time.Now())
-}
+// Every token failure is a 403 with a code: token_missing, token_invalid
+// (malformed, bad signature, an algorithm other than the key's, an unknown
+// or revoked key), token_expired, token_wrong_audience,
+// token_wrong_playback_id, token_wrong_tenant.
 
 // parseToken verifies a token's signature and expiry and returns its claims
 // and the key that signed it.

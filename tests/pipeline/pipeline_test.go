@@ -25,24 +25,15 @@ import (
 
 	"github.com/marquee-video/marquee/controlplane/cptest"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
-	"github.com/marquee-video/marquee/dataplane/fetch"
-	"github.com/marquee-video/marquee/dataplane/worker"
+	"github.com/marquee-video/marquee/dataplane/worker/workertest"
 	"github.com/marquee-video/marquee/internal/db"
+	"github.com/marquee-video/marquee/internal/mediatest"
 )
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
-// clip makes a test source with ffmpeg: testsrc2 video and a sine tone.
 func clip(t testing.TB, dir, name, size string, seconds int) string {
-	t.Helper()
-	out := filepath.Join(dir, name)
-	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size="+size+":rate=30",
-		"-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", fmt.Sprint(seconds),
-		"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, b)
-	}
-	return out
+	return mediatest.Clip(t, dir, name, size, seconds)
 }
 
 // mediaServer serves dir on loopback, as a customer's origin would.
@@ -55,20 +46,7 @@ func mediaServer(t testing.TB, dir string) string {
 
 func startWorker(t testing.TB, s *cptest.Server, name string) context.CancelFunc {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := worker.New(ctx, worker.Config{
-		ControlPlane: s.URL, NodeKey: s.App.NodeKey(), Name: name, Redis: s.App.RedisOpt(), Objects: s.App.Objects(),
-		Fetcher: fetch.New(fetch.Config{AllowCIDRs: loopback, MaxBytes: 1 << 30, Timeout: time.Minute}),
-		WorkDir: t.TempDir(), Concurrency: 1, Heartbeat: time.Second, DrainTimeout: 30 * time.Second,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = w.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return cancel
+	return workertest.Start(t, workertest.Config{ControlPlane: s.URL, NodeKey: s.App.NodeKey(), Redis: s.App.RedisOpt(), Objects: s.App.Objects(), Name: name})
 }
 
 func waitStatus(t *testing.T, s *cptest.Server, token, id string, limit time.Duration, final ...string) map[string]any {

@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,40 +31,11 @@ import (
 	"github.com/marquee-video/marquee/controlplane/cptest"
 	"github.com/marquee-video/marquee/controlplane/playback"
 	"github.com/marquee-video/marquee/dataplane/cdn/cdntest"
-	"github.com/marquee-video/marquee/dataplane/fetch"
-	"github.com/marquee-video/marquee/dataplane/worker"
+	"github.com/marquee-video/marquee/dataplane/worker/workertest"
+	"github.com/marquee-video/marquee/internal/mediatest"
 )
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-
-func clip(t testing.TB, dir string, seconds int) string {
-	t.Helper()
-	out := filepath.Join(dir, "clip.mp4")
-	cmd := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-		"-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-t", fmt.Sprint(seconds),
-		"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, b)
-	}
-	return out
-}
-
-func startWorker(t testing.TB, s *cptest.Server) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	w, err := worker.New(ctx, worker.Config{
-		ControlPlane: s.URL, NodeKey: s.App.NodeKey(), Name: "w1", Redis: s.App.RedisOpt(), Objects: s.App.Objects(),
-		Fetcher: fetch.New(fetch.Config{AllowCIDRs: loopback, MaxBytes: 1 << 30, Timeout: time.Minute}),
-		WorkDir: t.TempDir(), Concurrency: 2, Heartbeat: time.Second, DrainTimeout: 30 * time.Second,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = w.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-}
 
 func waitReady(t testing.TB, s *cptest.Server, token, id string) map[string]any {
 	t.Helper()
@@ -122,9 +92,9 @@ func (f *fixture) api(t testing.TB, want int, method, path string, body any) cpt
 
 func newFixture(t testing.TB) *fixture {
 	s := cptest.Start(t, cptest.Options{Postgres: true, WebhookAllow: loopback, RelayInterval: 100 * time.Millisecond})
-	startWorker(t, s)
+	workertest.Start(t, workertest.Config{ControlPlane: s.URL, NodeKey: s.App.NodeKey(), Redis: s.App.RedisOpt(), Objects: s.App.Objects(), Name: "w1", Concurrency: 2})
 	dir := t.TempDir()
-	clip(t, dir, 8)
+	mediatest.Clip(t, dir, "clip.mp4", "640x360", 8)
 	media := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(media.Close)
 	f := &fixture{s: s, acct: s.Signup(t, "Studio"), other: s.Signup(t, "Other")}

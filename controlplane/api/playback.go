@@ -30,6 +30,7 @@ const (
 	ParamURLSignature = "url_signature"
 	ParamURLExpiry    = "url_expiry"
 	ParamDRMSystem    = "drm_system"
+	ParamPathway      = "pathway"
 )
 
 // maxOriginObject bounds what the origin reads into memory to serve ranges
@@ -70,6 +71,7 @@ func (s *Server) playbackRoutes() []Route {
 		{Method: "DELETE", Path: "/v1/viewers/:id/entitlements/:ent", Summary: "Revoke an entitlement", Object: "viewer", Action: "write", Params: map[string]string{"id": ParamViewer, "ent": ParamEntitlement}, Status: 204, Handler: s.revokeEntitlement},
 
 		{Method: "GET", Path: "/play/:file", Summary: "A viewer's manifest: <playback id>.m3u8 (HLS) or .mpd (DASH), ?token= for signed and drm ids (license_token, audience l, names the Clear Key license server in the MPD)", Params: map[string]string{"file": ParamPlaybackFile}, Query: []string{"token", "region", "license_token"}, Response: "binary", Status: 200, Handler: s.playManifest},
+		{Method: "GET", Path: "/play/:pid/:pathway/:file", Summary: "A track's HLS media playlist for a query-token CDN (CloudFront, Akamai, Fastly, Bunny), every segment signed for it", Params: map[string]string{"pid": ParamPlaybackID, "pathway": ParamPathway, "file": ParamPlaybackFile}, Query: []string{"token"}, Response: "binary", Status: 200, Handler: s.playMediaPlaylist},
 		{Method: "GET", Path: "/play/:pid/steering.json", Summary: "Content steering: the session's CDN priority (HLS, or DASH with format=dash)", Params: map[string]string{"pid": ParamPlaybackID}, Query: []string{"token", "region", "format"}, Response: "binary", Status: 200, Handler: s.playSteering},
 		{Method: "POST", Path: "/play/:pid/cdn-reports", Summary: "A player reports that a CDN failed or worked", Params: map[string]string{"pid": ParamPlaybackID}, Query: []string{"token"}, Request: "CDNReport", Status: 204, Handler: s.playReport},
 		{Method: "POST", Path: "/license/clearkey/:pid", Summary: "W3C Clear Key license (token audience l)", Params: map[string]string{"pid": ParamPlaybackID}, Query: []string{"token"}, Request: "binary", Response: "binary", Status: 200, Handler: s.clearKeyLicense},
@@ -382,6 +384,31 @@ func (s *Server) playManifest(c *fiber.Ctx) error {
 	// Personalised: never shared by caches.
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	// SetBody copies: the buffer goes back to the pool.
+	c.Response().SetBody(buf.Bytes())
+	return nil
+}
+
+func (s *Server) playMediaPlaylist(c *fiber.Ctx) error {
+	track, ok := strings.CutSuffix(c.Params("file"), ".m3u8")
+	if !ok {
+		return errs.NotFoundf("media playlists are <track>.m3u8")
+	}
+	sess, err := s.authorizePlayback(c, c.Params("pid"), playback.AudienceVideo)
+	if err != nil {
+		return err
+	}
+	buf := s.manifestBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			s.manifestBufs.Put(buf)
+		}
+	}()
+	if err := s.cfg.Playback.MediaPlaylist(c.UserContext(), sess, c.Params("pathway"), track, buf); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.apple.mpegurl")
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Response().SetBody(buf.Bytes())
 	return nil
 }

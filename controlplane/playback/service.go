@@ -94,7 +94,11 @@ type Service struct {
 	// does with its KMS: every license would otherwise read and unwrap.
 	clearKeys *expirable.LRU[string, []drm.ContentKey]
 	bases     *expirable.LRU[baseKey, string]
-	indexes   *expirable.LRU[string, *packageView]
+	// media holds media playlists rewritten with per-segment signatures for
+	// query-token CDNs: they depend on the asset, CDN, track and expiry
+	// bucket, not on the viewer.
+	media   *expirable.LRU[baseKey, []byte]
+	indexes *expirable.LRU[string, *packageView]
 
 	licenseHTTP *http.Client
 
@@ -127,6 +131,7 @@ func NewService(cfg Config) (*Service, error) {
 		pws:         expirable.NewLRU[string, *tenantPathways](16384, nil, cacheTTL),
 		clearKeys:   expirable.NewLRU[string, []drm.ContentKey](4096, nil, cacheTTL),
 		bases:       expirable.NewLRU[baseKey, string](65536, nil, 5*time.Minute),
+		media:       expirable.NewLRU[baseKey, []byte](4096, nil, 5*time.Minute),
 		indexes:     expirable.NewLRU[string, *packageView](4096, nil, indexCacheTTL),
 		health:      map[string]*tenantHealth{},
 		proxies:     map[string]*drm.Proxy{},
@@ -452,7 +457,10 @@ func (s *Service) pathways(ctx context.Context, tenant string) (*tenantPathways,
 	for _, c := range cs {
 		p := pathway{id: pathwayID(c), provider: c.Provider, base: c.BaseURL, secret: c.Secret, weight: c.Weight, regions: c.Regions, canary: c.CanaryPath}
 		if !PathTokenProvider(c.Provider) {
-			sg, err := cdn.NewSigner(c.Provider, withPrefix(signerConfig(c)))
+			// Exact-path signing: a prefix (ACL) token would have to be
+			// per asset, and these signatures go into media playlists the
+			// manifest service rewrites per CDN (MediaPlaylist).
+			sg, err := cdn.NewSigner(c.Provider, signerConfig(c))
 			if err != nil {
 				return nil, err
 			}
@@ -463,11 +471,6 @@ func (s *Service) pathways(ctx context.Context, tenant string) (*tenantPathways,
 	tp.key = pathwaysKey(tp.list)
 	s.pws.Add(tenant, tp)
 	return tp, nil
-}
-
-func withPrefix(sc cdn.SignerConfig) cdn.SignerConfig {
-	sc.PathPrefix = "/a/"
-	return sc
 }
 
 // pathwayID is the CDN's pathway id in manifests: its id without the prefix.

@@ -3,8 +3,11 @@ package playback
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/url"
+	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,20 +150,61 @@ func (s *Service) urlExpiry(duration float64) time.Time {
 	return exp.Truncate(5 * time.Minute).Add(5 * time.Minute)
 }
 
-// variantBase is where a pathway serves the asset's variant: a path-token
-// base, or the plain base for query-token providers (signed per object by
-// the caller). Bases are cached: they change with the 5-minute expiry
-// bucket, not per viewer.
+// variantBase is where a path-token pathway serves the asset's variant.
+// Bases are cached: they change with the 5-minute expiry bucket, not per
+// viewer.
 func (s *Service) variantBase(p pathway, assetID, variant string, exp time.Time) (string, error) {
 	k := baseKey{pathway: p.id, base: p.base, asset: assetID, variant: variant, exp: exp.Unix()}
 	if v, ok := s.bases.Get(k); ok {
 		return v, nil
 	}
-	var v string
-	if p.signer == nil {
-		v = pathTokenBase(p.base, p.provider, p.secret, exp, assetID) + variant + "/"
-	} else {
-		u, err := url.Parse(p.base + assetPath(assetID) + variant + "/")
+	v := pathTokenBase(p.base, p.provider, p.secret, exp, assetID) + variant + "/"
+	s.bases.Add(k, v)
+	return v, nil
+}
+
+// MediaPlaylist renders a track's HLS media playlist for a query-token CDN
+// (CloudFront, Akamai, Fastly, Bunny): every segment, init and key URL
+// absolute on that CDN and signed with its scheme. Path-token CDNs serve the
+// packaged playlists themselves.
+func (s *Service) MediaPlaylist(ctx context.Context, sess *Session, pathwayID, trackID string, b *bytes.Buffer) error {
+	tp, err := s.pathways(ctx, sess.PB.TenantID)
+	if err != nil {
+		return err
+	}
+	p := tp.byID(pathwayID)
+	if p.id == "" || p.signer == nil {
+		return errs.NotFoundf("no media playlists are rendered for pathway %q", pathwayID)
+	}
+	var track *wire.IndexedTrack
+	for i := range sess.pkg.index.Tracks {
+		if sess.pkg.index.Tracks[i].ID == trackID {
+			track = &sess.pkg.index.Tracks[i]
+		}
+	}
+	if track == nil || (track.Kind == "video" && !slices.ContainsFunc(sess.videoTracks(), func(v wire.IndexedTrack) bool { return v.ID == trackID })) {
+		return errs.NotFoundf("no track %q", trackID)
+	}
+	variant := wire.VariantClear
+	if sess.pkg.asset.Protected {
+		variant = wire.VariantCBCS
+	}
+	exp := s.urlExpiry(sess.pkg.index.Duration)
+	k := baseKey{pathway: p.id, base: p.base, asset: sess.PB.AssetID, variant: variant + "/" + trackID, exp: exp.Unix()}
+	if v, ok := s.media.Get(k); ok {
+		b.Write(v)
+		return nil
+	}
+	src, err := s.readObject(ctx, sess.pkg.asset.PlaybackPrefix+wire.VariantDir(variant)+track.Playlist)
+	if err != nil {
+		return err
+	}
+	dir := path.Dir(track.Playlist)
+	sign := func(ref string) (string, error) {
+		if strings.Contains(ref, "://") {
+			return ref, nil // absolute already (skd:// keys, data: URIs)
+		}
+		u, err := url.Parse(p.base + assetPath(sess.PB.AssetID) + variant + "/" + path.Join(dir, ref))
 		if err != nil {
 			return "", err
 		}
@@ -168,10 +212,38 @@ func (s *Service) variantBase(p pathway, assetID, variant string, exp time.Time)
 		if err != nil {
 			return "", err
 		}
-		v = su.String()
+		return su.String(), nil
 	}
-	s.bases.Add(k, v)
-	return v, nil
+	var out bytes.Buffer
+	for line := range strings.Lines(string(src)) {
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "":
+		case !strings.HasPrefix(line, "#"):
+			signed, err := sign(line)
+			if err != nil {
+				return err
+			}
+			line = signed
+		case strings.HasPrefix(line, "#EXT-X-MAP:"):
+			if i := strings.Index(line, `URI="`); i >= 0 {
+				j := strings.IndexByte(line[i+5:], '"')
+				if j < 0 {
+					return fmt.Errorf("playback: malformed EXT-X-MAP in %s", track.Playlist)
+				}
+				signed, err := sign(line[i+5 : i+5+j])
+				if err != nil {
+					return err
+				}
+				line = line[:i+5] + signed + line[i+5+j:]
+			}
+		}
+		out.WriteString(line)
+		out.WriteByte('\n')
+	}
+	s.media.Add(k, out.Bytes())
+	b.Write(out.Bytes())
+	return nil
 }
 
 type baseKey struct {
@@ -238,27 +310,38 @@ func (s *Service) HLS(ctx context.Context, sess *Session, region string, b *byte
 	var num [24]byte
 	for _, id := range order {
 		p := tp.byID(id)
-		base, err := s.variantBase(p, sess.PB.AssetID, variant, exp)
-		if err != nil {
-			return err
+		var base string
+		if p.signer == nil {
+			if base, err = s.variantBase(p, sess.PB.AssetID, variant, exp); err != nil {
+				return err
+			}
 		}
-		writeRef := func(rel string) {
+		writeRef := func(t *wire.IndexedTrack) {
 			if p.signer == nil {
 				b.WriteString(base)
-				b.WriteString(rel)
+				b.WriteString(t.Playlist)
 				return
 			}
-			// Query-token bases carry the token in their query: the object
-			// goes before it.
-			u, _ := url.Parse(base)
-			u.Path += rel
-			b.WriteString(u.String())
+			// A query-token CDN's segments are signed one by one, in a
+			// media playlist this service rewrites for that CDN.
+			b.WriteString(s.cfg.PublicURL)
+			b.WriteString("/play/")
+			b.WriteString(sess.PB.ID)
+			b.WriteByte('/')
+			b.WriteString(id)
+			b.WriteByte('/')
+			b.WriteString(t.ID)
+			b.WriteString(".m3u8")
+			if sess.token != "" {
+				b.WriteString("?token=")
+				b.WriteString(url.QueryEscape(sess.token))
+			}
 		}
 		if audio != nil {
 			b.WriteString("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud-")
 			b.WriteString(id)
 			b.WriteString("\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=\"")
-			writeRef(audio.Playlist)
+			writeRef(audio)
 			b.WriteString("\"\n")
 		}
 		for _, v := range videos {
@@ -293,7 +376,7 @@ func (s *Service) HLS(ctx context.Context, sess *Session, region string, b *byte
 			b.WriteString(",PATHWAY-ID=\"")
 			b.WriteString(id)
 			b.WriteString("\"\n")
-			writeRef(v.Playlist)
+			writeRef(&v)
 			b.WriteByte('\n')
 		}
 	}
@@ -345,6 +428,9 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken 
 	variant := wire.VariantClear
 	if sess.pkg.asset.Protected {
 		variant = wire.VariantCENC
+	}
+	if !slices.ContainsFunc(tp.list, func(p pathway) bool { return p.signer == nil }) {
+		return errs.E(errs.Conflict, "dash_needs_path_token_cdn", "DASH segment URLs are relative to a BaseURL, so they need a CDN that signs paths (nginx or generic); this tenant's CDNs sign each URL: play HLS")
 	}
 	order := s.priority(sess.PB.TenantID, tp, region, sess.session)
 	exp := s.urlExpiry(sess.pkg.index.Duration)

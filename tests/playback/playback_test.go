@@ -124,6 +124,7 @@ func TestPlaybackProtection(t *testing.T) {
 	t.Run("geo and entitlements", f.testEntitlements)
 	t.Run("clear key license", f.testClearKeyLicense)
 	t.Run("CDN edges", f.testEdges)
+	t.Run("query-token CDN", f.testQueryTokenCDN)
 	t.Run("license proxy failover", f.testLicenseProxy)
 	t.Run("usage reaches billing", f.testUsage)
 }
@@ -585,5 +586,50 @@ func (f *fixture) testLicenseProxy(t *testing.T) {
 	}
 	if r := f.s.Do(t, cptest.Request{Method: "POST", Path: "/license/playready/" + f.drmPB + "?token=" + f.token(t, claims(f.drmPB, "l")), Body: []byte("x")}); r.Status != 409 || !strings.Contains(string(r.Body), "drm_not_configured") {
 		t.Errorf("unconfigured system: %d %s", r.Status, r.Body)
+	}
+}
+
+// testQueryTokenCDN: a Bunny CDN's HLS variants are media playlists the
+// manifest service rewrites, every segment and init URL absolute on Bunny
+// and signed with Bunny's token scheme (checked here independently).
+func (f *fixture) testQueryTokenCDN(t *testing.T) {
+	const key = "bunny-key-0123456789"
+	c := f.api(t, 201, "POST", "/v1/cdns", map[string]any{"name": "Bunny", "provider": "bunny", "base_url": "https://media.b-cdn.example", "secret": key})
+	t.Cleanup(func() { f.api(t, 204, "DELETE", "/v1/cdns/"+c.Str(t, "id"), nil) })
+	tok := f.token(t, claims(f.drmPB, "v"))
+	master := string(f.get(t, "/play/"+f.drmPB+".m3u8?token="+tok, nil).Body)
+	pathway := strings.TrimPrefix(c.Str(t, "id"), "cdn_")
+	uri := regexp.MustCompile(`(?m)^(\S+/play/` + f.drmPB + `/` + pathway + `/360p\.m3u8\?token=\S+)$`).FindString(master)
+	if uri == "" {
+		t.Fatalf("no Bunny variant playlist in:\n%s", master)
+	}
+	res := f.get(t, strings.TrimPrefix(uri, f.s.URL), nil)
+	if res.Status != 200 {
+		t.Fatalf("media playlist: %d %s", res.Status, res.Body)
+	}
+	pl := string(res.Body)
+	segs := regexp.MustCompile(`(?m)^https://media\.b-cdn\.example(/a/`+f.drmAsset+`/cbcs/360p/seg-\d+\.m4s)\?token=([A-Za-z0-9_-]+)&expires=(\d+)$`).FindAllStringSubmatch(pl, -1)
+	if len(segs) < 3 || !strings.Contains(pl, `#EXT-X-MAP:URI="https://media.b-cdn.example/a/`+f.drmAsset+`/cbcs/360p/init.mp4?token=`) || !strings.Contains(pl, "skd://") {
+		t.Fatalf("media playlist not rewritten for Bunny:\n%s", pl)
+	}
+	for _, m := range segs {
+		sum := sha256.Sum256([]byte(key + m[1] + m[3]))
+		if base64.RawURLEncoding.EncodeToString(sum[:]) != m[2] {
+			t.Errorf("segment %s: token %s is not Bunny's SHA256(key+path+expires)", m[1], m[2])
+		}
+	}
+	// DASH needs a CDN that signs paths.
+	if r := f.get(t, "/play/"+f.drmPB+".mpd?token="+tok, nil); r.Status != 409 || !strings.Contains(string(r.Body), "dash_needs_path_token_cdn") {
+		t.Errorf("DASH with only a query-token CDN: %d %s", r.Status, r.Body)
+	}
+	// Path-token CDNs get no rewritten playlists; unknown tracks are 404.
+	if r := f.get(t, "/play/"+f.drmPB+"/origin/360p.m3u8?token="+tok, nil); r.Status != 404 {
+		t.Errorf("origin pathway media playlist: %d", r.Status)
+	}
+	if r := f.get(t, "/play/"+f.drmPB+"/"+pathway+"/9999p.m3u8?token="+tok, nil); r.Status != 404 {
+		t.Errorf("unknown track: %d", r.Status)
+	}
+	if r := f.get(t, "/play/"+f.drmPB+"/"+pathway+"/360p.m3u8", nil); r.Status != 403 {
+		t.Errorf("media playlist without a token: %d", r.Status)
 	}
 }

@@ -1,0 +1,269 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/marquee-video/marquee/controlplane/catalog"
+	"github.com/marquee-video/marquee/internal/db"
+)
+
+// Ranking weights. A term scores the best of its matches: in the title
+// (A), the people, genres and tags (B) or the synopsis (C), as the word
+// itself, a word it starts, or one of its typo alternatives. Integers, so
+// that both engines compute the very same scores and ties.
+const (
+	weightA, weightB, weightC          = 100, 40, 20
+	matchExact, matchPrefix, matchTypo = 10, 8, 6
+	// bonusWholeTitle rewards a query that is the whole title.
+	bonusWholeTitle = 500
+	// facetSize is how many values each facet lists.
+	facetSize = 20
+)
+
+// Vocabulary implements catalog.Store. On PostgreSQL pg_trgm's % operator
+// (similarity at least pg_trgm.similarity_threshold, set to
+// catalog.TypoSimilarity) finds them with the trigram index; on SQLite the
+// FTS5 trigram index finds every word sharing a trigram, a superset.
+func (s *Store) Vocabulary(ctx context.Context, tenant, term string) ([]string, error) {
+	var out []string
+	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
+		if tx.Dialect() == db.Postgres {
+			if err := tx.Exec("SELECT set_config('pg_trgm.similarity_threshold', ?, true)", strconv.FormatFloat(catalog.TypoSimilarity, 'f', -1, 64)).Error; err != nil {
+				return err
+			}
+			return tx.Raw("SELECT term FROM catalog_terms WHERE tenant_id = ? AND term % ?", tenant, term).Scan(&out).Error
+		}
+		padded := []rune("__" + term + "_")
+		var grams []string
+		for i := 0; i+3 <= len(padded); i++ {
+			g := `"` + string(padded[i:i+3]) + `"`
+			if !slices.Contains(grams, g) {
+				grams = append(grams, g)
+			}
+		}
+		return tx.Raw(`SELECT c.term FROM catalog_terms_fts f JOIN catalog_terms c ON c.seq = f.rowid
+			WHERE catalog_terms_fts MATCH ? AND c.tenant_id = ?`, strings.Join(grams, " OR "), tenant).Scan(&out).Error
+	})
+	return out, db.Translate(err)
+}
+
+// contains is the engine's substring test.
+func contains(d db.Dialect, haystack string) string {
+	if d == db.Postgres {
+		return "strpos(" + haystack + ", ?) > 0"
+	}
+	return "instr(" + haystack + ", ?) > 0"
+}
+
+// filters are the WHERE conditions every search applies: the tenant,
+// visibility to the viewer now, the facet filters and the text match.
+func filters(d db.Dialect, tenant string, p catalog.SearchPlan) (string, []any) {
+	where := []string{
+		"t.tenant_id = ?", "t.status = 'published'",
+		"(t.available_from IS NULL OR t.available_from <= ?)",
+		"(t.available_until IS NULL OR t.available_until > ?)",
+	}
+	args := []any{tenant, p.Now, p.Now}
+	if p.Country == "" {
+		where = append(where, "t.allowed_countries = ''")
+	} else {
+		where = append(where, "(t.allowed_countries = '' OR "+contains(d, "t.allowed_countries")+")", "NOT "+contains(d, "t.blocked_countries"))
+		args = append(args, "|"+p.Country+"|", "|"+p.Country+"|")
+	}
+	if p.MaxRatingAge >= 0 {
+		where = append(where, "t.rating_age IS NOT NULL AND t.rating_age <= ?")
+		args = append(args, p.MaxRatingAge)
+	}
+	if p.Genre != "" {
+		where = append(where, contains(d, "t.genres_key"))
+		args = append(args, "|"+p.Genre+"|")
+	}
+	if p.Cast != "" {
+		where = append(where, contains(d, "t.cast_key"))
+		args = append(args, "|"+strings.ToLower(p.Cast)+"|")
+	}
+	if p.Kind != "" {
+		where = append(where, "t.kind = ?")
+		args = append(args, string(p.Kind))
+	}
+	if p.Year != 0 {
+		where = append(where, "t.release_year = ?")
+		args = append(args, p.Year)
+	}
+	if p.Rating != "" {
+		where = append(where, "t.rating = ?")
+		args = append(args, p.Rating)
+	}
+	if len(p.Terms) > 0 {
+		if d == db.Postgres {
+			where = append(where, "t.search_doc @@ to_tsquery('simple', ?)")
+			args = append(args, tsquery(p.Terms))
+		} else {
+			where = append(where, "t.seq IN (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ?)")
+			args = append(args, ftsQuery(p.Terms))
+		}
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// tsquery is the terms as a PostgreSQL tsquery: each term as a prefix or
+// one of its typos, all terms required. Terms are letters and digits only
+// (catalog.Tokens), so they need no quoting beyond this.
+func tsquery(terms []catalog.PlannedTerm) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		alts := []string{"'" + t.Term + "':*"}
+		for _, ty := range t.Typos {
+			alts = append(alts, "'"+ty+"'")
+		}
+		parts[i] = "(" + strings.Join(alts, " | ") + ")"
+	}
+	return strings.Join(parts, " & ")
+}
+
+// ftsQuery is the same query in FTS5's syntax.
+func ftsQuery(terms []catalog.PlannedTerm) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		alts := []string{`"` + t.Term + `"*`}
+		for _, ty := range t.Typos {
+			alts = append(alts, `"`+ty+`"`)
+		}
+		parts[i] = "(" + strings.Join(alts, " OR ") + ")"
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// score is the ranking expression: per term, a CASE taking its best match
+// (the branches are in descending order of value), summed, plus the whole
+// title bonus. Matching is on ' '-padded token strings with LIKE, which
+// both engines evaluate alike on these lower-case tokens.
+func score(terms []catalog.PlannedTerm) (string, []any) {
+	if len(terms) == 0 {
+		return "0", nil
+	}
+	var (
+		sums []string
+		args []any
+	)
+	fields := []struct {
+		col    string
+		weight int
+	}{{"t.search_title", weightA}, {"t.search_people", weightB}, {"t.search_synopsis", weightC}}
+	whole := make([]string, len(terms))
+	for i, t := range terms {
+		whole[i] = t.Term
+		var b strings.Builder
+		b.WriteString("(CASE")
+		for _, f := range fields {
+			padded := "(' ' || " + f.col + " || ' ')"
+			b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchExact))
+			args = append(args, "% "+t.Term+" %")
+			b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchPrefix))
+			args = append(args, "% "+t.Term+"%")
+			for _, ty := range t.Typos {
+				b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchTypo))
+				args = append(args, "% "+ty+" %")
+			}
+		}
+		b.WriteString(" ELSE 0 END)")
+		sums = append(sums, b.String())
+	}
+	sums = append(sums, "(CASE WHEN t.search_title = ? THEN "+strconv.Itoa(bonusWholeTitle)+" ELSE 0 END)")
+	args = append(args, strings.Join(whole, " "))
+	return strings.Join(sums, " + "), args
+}
+
+type hitRow struct {
+	ID    string
+	Score int
+}
+
+type facetCountRow struct {
+	Facet string
+	Value string
+	N     int
+}
+
+// Search implements catalog.Store.
+func (s *Store) Search(ctx context.Context, tenant string, p catalog.SearchPlan) (catalog.SearchResult, error) {
+	var (
+		hits   []hitRow
+		rows   []titleRow
+		counts []facetCountRow
+	)
+	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
+		where, wargs := filters(tx.Dialect(), tenant, p)
+		sc, sargs := score(p.Terms)
+		// Among equal scores a shorter title is the closer match (the
+		// query covers more of it); then newer titles first, then the
+		// normalized title in byte order (COLLATE "C" on PostgreSQL,
+		// SQLite's default), then the id.
+		order := "score DESC, "
+		if len(p.Terms) > 0 {
+			order += "length(t.search_title), "
+		}
+		order += "COALESCE(t.release_year, 0) DESC, t.search_title"
+		if tx.Dialect() == db.Postgres {
+			order += ` COLLATE "C"`
+		}
+		q := "SELECT t.id, " + sc + " AS score FROM titles t WHERE " + where + " ORDER BY " + order + ", t.id LIMIT ? OFFSET ?"
+		args := append(append(sargs, wargs...), p.Limit, p.Offset)
+		if err := tx.Raw(q, args...).Scan(&hits).Error; err != nil {
+			return err
+		}
+		if len(hits) > 0 {
+			idList := make([]string, len(hits))
+			for i, h := range hits {
+				idList[i] = h.ID
+			}
+			if err := tx.Raw("SELECT "+titleColumns+" FROM titles t WHERE t.tenant_id = ? AND t.id IN ?", tenant, idList).Scan(&rows).Error; err != nil {
+				return err
+			}
+		}
+		fq := "SELECT f.facet, f.value, count(*) AS n FROM title_facets f JOIN titles t ON t.tenant_id = f.tenant_id AND t.id = f.title_id WHERE f.tenant_id = ? AND " +
+			where + " GROUP BY f.facet, f.value"
+		return tx.Raw(fq, append([]any{tenant}, wargs...)...).Scan(&counts).Error
+	})
+	if err != nil {
+		return catalog.SearchResult{}, db.Translate(err)
+	}
+	byID := make(map[string]titleRow, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	res := catalog.SearchResult{Hits: make([]catalog.Hit, 0, len(hits))}
+	for _, h := range hits {
+		if r, ok := byID[h.ID]; ok {
+			res.Hits = append(res.Hits, catalog.Hit{Title: r.domain(), Score: h.Score})
+		}
+	}
+	byFacet := map[string][]catalog.FacetCount{}
+	for _, c := range counts {
+		byFacet[c.Facet] = append(byFacet[c.Facet], catalog.FacetCount{Value: c.Value, Count: c.N})
+		if c.Facet == facetKind {
+			res.Total += c.N // every title has exactly one kind
+		}
+	}
+	top := func(name string) []catalog.FacetCount {
+		fs := byFacet[name]
+		slices.SortFunc(fs, func(a, b catalog.FacetCount) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+		if len(fs) > facetSize {
+			fs = fs[:facetSize]
+		}
+		if fs == nil {
+			fs = []catalog.FacetCount{}
+		}
+		return fs
+	}
+	res.Facets = catalog.Facets{Genre: top(facetGenre), Year: top(facetYear), Rating: top(facetRating), Kind: top(facetKind), Cast: top(facetCast)}
+	return res, nil
+}

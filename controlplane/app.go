@@ -27,6 +27,8 @@ import (
 	"github.com/marquee-video/marquee/controlplane/api"
 	"github.com/marquee-video/marquee/controlplane/assets"
 	assetstore "github.com/marquee-video/marquee/controlplane/assets/sqlstore"
+	"github.com/marquee-video/marquee/controlplane/catalog"
+	catalogstore "github.com/marquee-video/marquee/controlplane/catalog/sqlstore"
 	"github.com/marquee-video/marquee/controlplane/nodes"
 	"github.com/marquee-video/marquee/controlplane/uploads"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
@@ -206,6 +208,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.server, err = api.New(api.Config{
 		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
+		Catalog: catalog.NewService(catalogstore.New(a.db)),
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),

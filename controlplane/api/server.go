@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/marquee-video/marquee/controlplane/assets"
+	"github.com/marquee-video/marquee/controlplane/catalog"
 	"github.com/marquee-video/marquee/controlplane/nodes"
 	"github.com/marquee-video/marquee/controlplane/uploads"
 	"github.com/marquee-video/marquee/controlplane/webhooks"
@@ -67,6 +68,9 @@ type Config struct {
 	// Uploads serves direct, resumable (tus) uploads; without it the upload
 	// routes are not registered.
 	Uploads *uploads.Service
+	// Catalog serves titles, collections, search and viewer activity;
+	// without it those routes are not registered.
+	Catalog *catalog.Service
 }
 
 // Server is the HTTP API.

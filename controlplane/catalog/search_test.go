@@ -105,3 +105,5 @@ func TestSearchSameOnBothEngines(t *testing.T) {
 		}
 	}
 }
+
+func timeNow() time.Time { return time.Now().UTC() }

@@ -71,9 +71,12 @@ func (s *Store) RecordEvents(ctx context.Context, tenant string, es []catalog.Vi
 				p = cur[0].domain()
 			}
 			p = catalog.Fold(p, e)
-			row := progressRow{TenantID: tenant, ViewerID: p.ViewerID, ProfileID: p.ProfileID, TitleID: p.TitleID, EpisodeID: p.EpisodeID,
-				PositionSeconds: p.PositionSeconds, DurationSeconds: p.DurationSeconds, Completed: p.Completed, Plays: p.Plays, UpdatedAt: p.UpdatedAt}
-			if err := tx.Save(&row).Error; err != nil {
+			if err := tx.Exec(`INSERT INTO watch_progress (tenant_id, viewer_id, profile_id, title_id, episode_id, position_seconds, duration_seconds, completed, plays, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (tenant_id, viewer_id, profile_id, title_id) DO UPDATE SET episode_id = excluded.episode_id,
+				position_seconds = excluded.position_seconds, duration_seconds = excluded.duration_seconds, completed = excluded.completed,
+				plays = excluded.plays, updated_at = excluded.updated_at`,
+				tenant, p.ViewerID, p.ProfileID, p.TitleID, p.EpisodeID, p.PositionSeconds, p.DurationSeconds, p.Completed, p.Plays, p.UpdatedAt).Error; err != nil {
 				return err
 			}
 		}

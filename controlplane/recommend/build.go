@@ -264,7 +264,9 @@ func build(ctx context.Context, items []Item, events []Event, opt Options) (*Mod
 				c := float32(cnt[j])
 				sim := acc[j] / (norms[i] * norms[j]) * c / (c + shrinkage)
 				acc[j], cnt[j] = 0, 0
-				top.push(j, sim)
+				if top.admits(sim) {
+					top.push(j, sim)
+				}
 			}
 			cf[i] = top.sorted(nil)
 		}
@@ -479,6 +481,12 @@ func worse(a, b neighbour) bool {
 }
 
 func (t *topK) push(j int32, sim float32) { t.pushFlag(j, sim, false) }
+
+// admits reports whether a candidate with this similarity could be kept; it is
+// the cheap test callers make before push in hot loops.
+func (t *topK) admits(sim float32) bool {
+	return sim > 0 && (len(t.h) < t.k || sim >= t.h[0].sim)
+}
 
 func (t *topK) pushFlag(j int32, sim float32, content bool) {
 	if !(sim > 0) {

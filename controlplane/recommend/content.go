@@ -39,6 +39,11 @@ type contentIndex struct {
 	pItem  []int32
 	pW     []float32
 	common []bool
+
+	// Item i's common tokens alone: cTok[cOff[i]:cOff[i+1]], ascending.
+	cOff []int32
+	cTok []int32
+	cW   []float32
 }
 
 func (c *contentIndex) any() bool      { return len(c.tok) > 0 }
@@ -159,6 +164,16 @@ func buildContent(items []*Item) *contentIndex {
 			c.pItem[int(c.pOff[t])+k], c.pW[int(c.pOff[t])+k] = q.item, q.w
 		}
 	}
+	c.cOff = make([]int32, n+1)
+	for i := 0; i < n; i++ {
+		for p := c.off[i]; p < c.off[i+1]; p++ {
+			if c.common[c.tok[p]] {
+				c.cTok = append(c.cTok, c.tok[p])
+				c.cW = append(c.cW, c.w[p])
+			}
+		}
+		c.cOff[i+1] = int32(len(c.cTok))
+	}
 	return c
 }
 
@@ -183,8 +198,9 @@ func (c *contentIndex) cosine(i, j int) float32 {
 }
 
 // neighbours returns the k most content-similar items of every item. Rare
-// tokens generate candidates through their posting lists; the best of those,
-// topped up from the newest titles sharing a common token, are scored exactly.
+// tokens generate candidates through their posting lists, topped up from the
+// newest titles sharing a common token when they are few; every candidate is
+// scored exactly.
 func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, error) {
 	n := len(c.off) - 1
 	out := make([][]neighbour, n)
@@ -192,8 +208,9 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 	err := parallel(ctx, n, func() func(i int) {
 		acc := make([]float32, n)
 		seen := make([]bool, n)
+		mine := make([]float32, len(c.common)) // item i's weights of common tokens
 		var touched []int32
-		var pre, top topK
+		var top topK
 		return func(i int) {
 			if !c.has(i) {
 				return
@@ -233,31 +250,26 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 					}
 				}
 			}
+			// Rare tokens gave exact partial dot products; common tokens add
+			// theirs from the short per-item lists.
+			for p := c.cOff[i]; p < c.cOff[i+1]; p++ {
+				mine[c.cTok[p]] = c.cW[p]
+			}
 			top.reset(k)
-			if hasCommon {
-				// Partial scores miss the common tokens: pick the best by
-				// partial score, then score those exactly.
-				cands := touched
-				if len(touched) > limit {
-					pre.reset(limit)
-					for _, j := range touched {
-						pre.push(j, acc[j])
-					}
-					cands = cands[:0:0]
-					for _, h := range pre.h {
-						cands = append(cands, h.j)
-					}
+			for _, j := range touched {
+				sim := acc[j]
+				for p := c.cOff[j]; p < c.cOff[j+1]; p++ {
+					sim += mine[c.cTok[p]]
 				}
-				for _, j := range cands {
-					top.push(j, c.cosine(i, int(j)))
-				}
-			} else {
-				for _, j := range touched {
-					top.push(j, acc[j])
+				if top.admits(sim) {
+					top.push(j, sim)
 				}
 			}
 			for _, j := range touched {
 				acc[j], seen[j] = 0, false
+			}
+			for p := c.cOff[i]; p < c.cOff[i+1]; p++ {
+				mine[c.cTok[p]] = 0
 			}
 			out[i] = top.sorted(nil)
 		}

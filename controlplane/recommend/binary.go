@@ -119,7 +119,10 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	n := d.count("item count", len(d.b))
 	out := &Model{ids: make([]string, n), index: make(map[string]int32, n), nbrOff: make([]int32, n+1)}
 	for i := 0; i < n && d.err == nil; i++ {
-		l := d.count("item id", len(d.b))
+		l := d.count("item id", math.MaxInt32)
+		if d.err == nil && l > len(d.b) {
+			d.fail("item id")
+		}
 		if d.err != nil {
 			break
 		}

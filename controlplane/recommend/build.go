@@ -106,12 +106,10 @@ func build(ctx context.Context, items []Item, events []Event, opt Options) (*Mod
 	evViewer := make([]int32, 0, len(events))
 	evPos := make([]int32, 0, len(events))
 	support := make([]int32, n) // distinct viewers per item, filled below
-	trend := make([]float64, n)
-	halfLife := opt.TrendingHalfLife.Seconds()
 	skipped := 0
 	for k := range events {
 		e := &events[k]
-		it, ok := m.index[e.Item]
+		_, ok := m.index[e.Item]
 		if !ok || e.Viewer == "" || e.Weight < 0 || math.IsNaN(e.Weight) || math.IsInf(e.Weight, 0) {
 			skipped++
 			continue
@@ -123,17 +121,26 @@ func build(ctx context.Context, items []Item, events []Event, opt Options) (*Mod
 		}
 		evViewer = append(evViewer, v)
 		evPos = append(evPos, int32(k))
-		age := opt.Now.Sub(e.At).Seconds()
-		if age < 0 {
-			age = 0
-		}
-		trend[it] += eventWeight(e) * math.Exp2(-age/halfLife)
 		if k&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
 	}
+	// Viewers in id order, so that sums do not depend on the events' order.
+	names := make([]string, 0, len(viewerIdx))
+	for name := range viewerIdx {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	rank := make([]int32, len(names))
+	for r, name := range names {
+		rank[viewerIdx[name]] = int32(r)
+	}
+	for k, v := range evViewer {
+		evViewer[k] = rank[v]
+	}
+	names, rank = nil, nil
 	nv := len(viewerIdx)
 	vStart := make([]int32, nv+1)
 	for _, v := range evViewer {
@@ -155,14 +162,28 @@ func build(ctx context.Context, items []Item, events []Event, opt Options) (*Mod
 	hOff := make([]int32, nv+1)
 	hItem := make([]int32, 0, len(byViewer))
 	hRate := make([]float32, 0, len(byViewer))
+	trend := make([]float64, n)
+	halfLife := opt.TrendingHalfLife.Seconds()
 	var agg []viewerItem
 	for v := 0; v < nv; v++ {
 		agg = agg[:0]
 		for _, k := range byViewer[vStart[v]:vStart[v+1]] {
 			e := &events[k]
-			agg = append(agg, viewerItem{item: m.index[e.Item], conf: float32(eventWeight(e)), last: e.At.UnixNano(), completed: e.Completed})
+			agg = append(agg, viewerItem{item: m.index[e.Item], conf: float32(eventWeight(e)), last: e.At.UnixMilli(), completed: e.Completed})
 		}
-		slices.SortFunc(agg, func(a, b viewerItem) int { return cmp.Compare(a.item, b.item) })
+		slices.SortFunc(agg, func(a, b viewerItem) int {
+			if c := cmp.Compare(a.item, b.item); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(a.last, b.last); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.conf, b.conf)
+		})
+		for _, a := range agg {
+			age := float64(opt.Now.UnixMilli()-a.last) / 1e3
+			trend[a.item] += float64(a.conf) * math.Exp2(-max(age, 0)/halfLife)
+		}
 		w := 0
 		for r := 0; r < len(agg); r++ {
 			if w > 0 && agg[w-1].item == agg[r].item {

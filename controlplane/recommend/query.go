@@ -68,11 +68,11 @@ func (m *Model) ForViewer(history []Event, n int, allow func(itemID string) bool
 		}
 		if x, ok := at[i]; ok {
 			hs[x].conf += w
-			hs[x].last = max(hs[x].last, e.At.UnixNano())
+			hs[x].last = max(hs[x].last, e.At.UnixMilli())
 			continue
 		}
 		at[i] = len(hs)
-		hs = append(hs, historyItem{item: i, conf: w, last: e.At.UnixNano()})
+		hs = append(hs, historyItem{item: i, conf: w, last: e.At.UnixMilli()})
 		sc.seen[i] = true
 	}
 	slices.SortFunc(hs, func(a, b historyItem) int {

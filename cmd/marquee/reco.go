@@ -2,126 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
 
-	"github.com/marquee-video/marquee/controlplane/recommend"
 	"github.com/marquee-video/marquee/controlplane/recommend/eval"
 )
 
-const recoEvalUsage = "usage: marquee admin reco-eval (--input interactions.csv [--items items.csv] | --generate N [--viewers V --titles T --clusters C --write file.csv]) [--split leave-last-out|temporal] [--k 10]"
-
-// recoEval runs the recommender's offline evaluation and prints a markdown
-// table of the model against popularity and random baselines.
+// recoEval is `marquee admin reco-eval`, the recommender's offline evaluation.
 func recoEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("admin reco-eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, recoEvalUsage)
-		fs.PrintDefaults()
-	}
-	input := fs.String("input", "", "interactions CSV: viewer,item,timestamp[,weight]; header optional; timestamp in Unix seconds or RFC 3339")
-	itemsFile := fs.String("items", "", "optional catalog metadata CSV with a header of id,genres,tags,cast,text,published_at (lists |-separated)")
-	split := fs.String("split", string(eval.LeaveLastOut), "leave-last-out (each viewer's latest title) or temporal (everything after a time cut-off)")
-	k := fs.Int("k", 10, "list length scored")
-	testFraction := fs.Float64("test-fraction", 0.2, "temporal split: share of interactions after the cut-off")
-	maxViewers := fs.Int("max-viewers", 0, "test at most this many viewers, a seeded sample (0: all)")
-	seed := fs.Uint64("seed", 1, "seed of generation, the random baseline and the viewer sample")
-	generate := fs.Int("generate", 0, "generate this many interactions with planted taste clusters instead of reading --input")
-	viewers := fs.Int("viewers", 0, "--generate: viewers (default interactions/10)")
-	titles := fs.Int("titles", 0, "--generate: titles (default interactions/20)")
-	clusters := fs.Int("clusters", 0, "--generate: taste clusters (default 20)")
-	write := fs.String("write", "", "--generate: also write the interactions to this CSV")
-	neighbors := fs.Int("neighbors", 0, "model: neighbours kept per title (default 50)")
-	contentWeight := fs.Float64("content-weight", 0, "model: content similarity's share between well-watched titles (default 0.1)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if (*input == "") == (*generate <= 0) {
-		return errors.New("give exactly one of --input or --generate\n" + recoEvalUsage)
-	}
-	if *k <= 0 {
-		return errors.New("--k must be positive")
-	}
-	cfg := eval.Config{
-		Split: eval.Split(*split), K: *k, TestFraction: *testFraction, MaxViewers: *maxViewers, Seed: *seed,
-		Options: recommend.Options{Neighbors: *neighbors, ContentWeight: *contentWeight},
-	}
-	if cfg.Split != eval.LeaveLastOut && cfg.Split != eval.Temporal {
-		return fmt.Errorf("--split %q: want %s or %s", *split, eval.LeaveLastOut, eval.Temporal)
-	}
-
-	var data []eval.Interaction
-	source := ""
-	if *generate > 0 {
-		g := eval.Generate(eval.GenerateConfig{Interactions: *generate, Viewers: *viewers, Items: *titles, Clusters: *clusters, Seed: *seed})
-		data, cfg.Items = g.Interactions, g.Items
-		source = fmt.Sprintf("generated: %d interactions, %d titles, planted taste clusters, seed %d", len(data), len(g.Items), *seed)
-		if *write != "" {
-			if err := writeInteractions(*write, data); err != nil {
-				return err
-			}
-		}
-	} else {
-		f, err := os.Open(*input)
-		if err != nil {
-			return err
-		}
-		var bad []eval.RowError
-		data, bad, err = eval.ReadCSV(f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		reportBadRows(stderr, *input, bad)
-		if len(data) == 0 {
-			return fmt.Errorf("%s: no usable interactions", *input)
-		}
-		source = fmt.Sprintf("%s: %d interactions", *input, len(data))
-		if *itemsFile != "" {
-			f, err := os.Open(*itemsFile)
-			if err != nil {
-				return err
-			}
-			cfg.Items, bad, err = eval.ReadItemsCSV(f)
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("%s: %w", *itemsFile, err)
-			}
-			reportBadRows(stderr, *itemsFile, bad)
-			source += fmt.Sprintf(", %d titles with metadata from %s", len(cfg.Items), *itemsFile)
-		}
-	}
-	rep, err := eval.Evaluate(ctx, data, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s\n\n%s", source, rep.Markdown())
-	return nil
-}
-
-// reportBadRows tells which rows of a file were skipped, the first 20 by line.
-func reportBadRows(w io.Writer, file string, bad []eval.RowError) {
-	for i, b := range bad {
-		if i == 20 {
-			fmt.Fprintf(w, "%s: … and %d more bad rows\n", file, len(bad)-20)
-			break
-		}
-		fmt.Fprintf(w, "%s:%d: skipped: %s\n", file, b.Line, b.Err)
-	}
-}
-
-func writeInteractions(path string, data []eval.Interaction) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := eval.WriteCSV(f, data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
+	return eval.Main(ctx, args, stdout, stderr)
 }

@@ -48,7 +48,7 @@ func ReadCSV(r io.Reader) ([]Interaction, []RowError, error) {
 		}
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
-			bad = append(bad, RowError{Line: perr.Line, Err: perr.Err.Error()})
+			bad = append(bad, RowError{Line: perr.StartLine, Err: perr.Err.Error()})
 			continue
 		}
 		if err != nil {

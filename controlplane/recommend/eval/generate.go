@@ -15,7 +15,7 @@ import (
 // take the defaults of DefaultGenerateConfig.
 type GenerateConfig struct {
 	Interactions int     // total interactions (default 100,000)
-	Viewers      int     // default Interactions/10
+	Viewers      int     // about this many (default Interactions/10); more join while interactions fall short
 	Items        int     // default Interactions/20, at least 100
 	Clusters     int     // planted taste clusters (default 20)
 	InCluster    float64 // chance an interaction is in the viewer's cluster (default 0.8)
@@ -143,7 +143,7 @@ func Generate(cfg GenerateConfig) Generated {
 	mean := float64(cfg.Interactions) / float64(cfg.Viewers)
 	g.Interactions = make([]Interaction, 0, cfg.Interactions)
 	seen := make(map[int]bool)
-	for v := 0; v < cfg.Viewers && len(g.Interactions) < cfg.Interactions; v++ {
+	for v := 0; len(g.Interactions) < cfg.Interactions && v < 10*(cfg.Viewers+cfg.Interactions); v++ {
 		id := fmt.Sprintf("v%06d", v)
 		c := rng.IntN(cfg.Clusters)
 		for len(members[c]) == 0 {

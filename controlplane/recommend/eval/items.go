@@ -72,7 +72,7 @@ func ReadItemsCSV(r io.Reader) ([]recommend.Item, []RowError, error) {
 		}
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
-			bad = append(bad, RowError{Line: perr.Line, Err: perr.Err.Error()})
+			bad = append(bad, RowError{Line: perr.StartLine, Err: perr.Err.Error()})
 			continue
 		}
 		if err != nil {

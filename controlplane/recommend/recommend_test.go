@@ -454,3 +454,31 @@ func TestBuildHonoursCancellation(t *testing.T) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
 }
+
+func TestConcurrentQueriesAgree(t *testing.T) {
+	f := newFixture(t)
+	want := make([][]recommend.Rec, 100)
+	for i, v := range f.order[:100] {
+		want[i] = f.model.ForViewer(f.viewers[v], 15, nil)
+	}
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		go func() {
+			for k := 0; k < 300; k++ {
+				i := (k*7 + w) % 100
+				got := f.model.ForViewer(f.viewers[f.order[i]], 15, nil)
+				if !reflect.DeepEqual(got, want[i]) {
+					errs <- fmt.Errorf("viewer %s: concurrent answer differs", f.order[i])
+					return
+				}
+				f.model.Similar(f.g.Items[i].ID, 10, nil)
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

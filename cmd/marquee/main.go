@@ -4,7 +4,7 @@
 //	marquee controlplane   the API server on PostgreSQL and Redis
 //	marquee worker         a data-plane node: transcode, package, upload
 //	marquee migrate        apply, roll back or show the database migrations
-//	marquee admin          operator tasks (create-user)
+//	marquee admin          operator tasks (create-user, reco-eval)
 //
 // Configuration comes from defaults, then the environment (DATABASE_URL,
 // REDIS_URL, MARQUEE_*), then flags, and is validated in one place.
@@ -55,6 +55,7 @@ commands:
   worker         run a data-plane worker node (MARQUEE_CONTROLPLANE_URL, MARQUEE_NODE_KEY, REDIS_URL)
   migrate        up | down | status
   admin          create-user --email E --password P (--platform | --tenant ID) [--role R]
+                 reco-eval --input interactions.csv | --generate N  (offline recommender evaluation)
 
 Run "marquee <command> -h" for a command's flags.
 `
@@ -344,6 +345,9 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "reco-eval" {
+		return recoEval(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create-user" {
 		return errors.New("usage: marquee admin create-user --email E --password P (--platform | --tenant ID) [--role R]")
 	}

@@ -84,7 +84,10 @@ type Config struct {
 	WebhookAllowCIDRs   []netip.Prefix
 	WebhookPollInterval time.Duration
 	WebhookBackoff      func(n int) time.Duration
-	Log                 *slog.Logger
+	// RecommendationsEvery is how often every tenant's recommendation
+	// model is rebuilt (zero: hourly).
+	RecommendationsEvery time.Duration
+	Log                  *slog.Logger
 }
 
 // App is a running control plane.
@@ -102,6 +105,7 @@ type App struct {
 	nodeKey    []byte
 	server     *api.Server
 	ln         net.Listener
+	reco       *catalog.Recommender
 }
 
 // New opens every dependency and listens, without serving yet.
@@ -206,9 +210,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	catStore := catalogstore.New(a.db)
+	cat := catalog.NewService(catStore)
+	a.reco = catalog.NewRecommender(catalog.RecommenderConfig{Catalog: cat, Store: catStore, Queue: a.queue, Log: cfg.Log})
 	a.server, err = api.New(api.Config{
 		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
-		Catalog: catalog.NewService(catalogstore.New(a.db)),
+		Catalog: cat, Recommendations: a.reco,
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),
@@ -309,6 +316,23 @@ func (a *App) Serve(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { a.relay.Run(bgCtx) })
 	bg.Go(func() { _ = a.dispatcher.Run(bgCtx) })
+	// Catalog tasks (recommendation rebuilds) need the database, so the
+	// control plane serves their queue itself.
+	every := a.cfg.RecommendationsEvery
+	if every <= 0 {
+		every = time.Hour
+	}
+	tasks := asynq.NewServer(a.redis.ClientOpt(), asynq.Config{
+		Concurrency: 1, Queues: map[string]int{catalog.QueueCatalog: 1},
+		Logger: queue.Logger(a.log), LogLevel: asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(catalog.TaskRebuild, a.reco.HandleRebuild)
+	if err := tasks.Start(mux); err != nil {
+		a.log.Error("catalog task server", "err", err)
+		tasks = nil
+	}
+	bg.Go(func() { a.reco.RunSchedule(bgCtx, every) })
 	var err error
 	select {
 	case err = <-errc:
@@ -323,6 +347,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	stopBackground()
 	bg.Wait()
+	if tasks != nil {
+		tasks.Shutdown()
+	}
 	a.close()
 	return err
 }

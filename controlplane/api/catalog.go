@@ -6,6 +6,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -62,7 +63,85 @@ func (s *Server) catalogRoutes() []Route {
 		{Method: "GET", Path: "/v1/viewers/:viewer/history", Summary: "A viewer's watch history, most recent first", Object: "catalog", Action: "read", Params: viewer, Query: []string{"profile_id", "limit", "cursor"}, Response: "WatchList", Status: 200, Handler: s.viewerHistory},
 		{Method: "GET", Path: "/v1/viewers/:viewer/continue-watching", Summary: "A viewer's unfinished titles that the viewer may still watch", Object: "catalog", Action: "read", Params: viewer, Query: []string{"profile_id", "country", "max_rating", "limit"}, Response: "WatchList", Status: 200, Handler: s.continueWatching},
 	}
+	if s.cfg.Recommendations != nil {
+		rs = append(rs, []Route{
+			{Method: "GET", Path: "/v1/viewers/:viewer/recommendations", Summary: "Titles for a viewer profile, from the tenant's model; never watched ones nor ones the viewer may not watch now", Object: "catalog", Action: "read", Params: viewer, Query: []string{"profile_id", "country", "max_rating", "limit"}, Response: "RecommendationList", Status: 200, Handler: s.viewerRecommendations},
+			{Method: "GET", Path: "/v1/titles/:id/similar", Summary: "Titles like this one that the viewer may watch now", Object: "catalog", Action: "read", Params: title, Query: []string{"country", "max_rating", "limit"}, Response: "RecommendationList", Status: 200, Handler: s.similarTitles},
+			{Method: "GET", Path: "/v1/recommendations/trending", Summary: "Trending titles the viewer may watch now (for viewers without history)", Object: "catalog", Action: "read", Query: []string{"country", "max_rating", "limit"}, Response: "RecommendationList", Status: 200, Handler: s.trendingTitles},
+			{Method: "GET", Path: "/v1/recommendations/model", Summary: "The tenant's recommendation model: when it was built and from what", Object: "catalog", Action: "read", Response: "RecommendationModel", Status: 200, Handler: s.recommendationModel},
+			{Method: "POST", Path: "/v1/recommendations/rebuild", Summary: "Queue a rebuild of the tenant's recommendation model (they also rebuild on a schedule)", Object: "catalog", Action: "write", Response: "RebuildQueued", Status: 202, Handler: s.rebuildRecommendations},
+		}...)
+	}
 	return rs
+}
+
+func recoLimit(c *fiber.Ctx) (int, error) {
+	if v := c.Query("limit"); v != "" {
+		n, err := parseInt(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, errs.Field("limit", "limit must be between 1 and 100")
+		}
+		return n, nil
+	}
+	return 20, nil
+}
+
+func (s *Server) viewerRecommendations(c *fiber.Ctx) error {
+	n, err := recoLimit(c)
+	if err != nil {
+		return err
+	}
+	v := catalog.Viewer{Country: c.Query("country"), MaxRating: c.Query("max_rating")}
+	rs, err := s.cfg.Recommendations.ForViewer(c.UserContext(), acting(c).ID, c.Params("viewer"), c.Query("profile_id"), v, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rs)
+}
+
+func (s *Server) similarTitles(c *fiber.Ctx) error {
+	n, err := recoLimit(c)
+	if err != nil {
+		return err
+	}
+	v := catalog.Viewer{Country: c.Query("country"), MaxRating: c.Query("max_rating")}
+	rs, err := s.cfg.Recommendations.Similar(c.UserContext(), acting(c).ID, c.Params("id"), v, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rs)
+}
+
+func (s *Server) trendingTitles(c *fiber.Ctx) error {
+	n, err := recoLimit(c)
+	if err != nil {
+		return err
+	}
+	v := catalog.Viewer{Country: c.Query("country"), MaxRating: c.Query("max_rating")}
+	rs, err := s.cfg.Recommendations.Trending(c.UserContext(), acting(c).ID, v, n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(rs)
+}
+
+func (s *Server) recommendationModel(c *fiber.Ctx) error {
+	m, err := s.cfg.Recommendations.Model(c.UserContext(), acting(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+// RebuildWindow is how long repeated rebuild requests of one tenant share
+// one queued task.
+const RebuildWindow = time.Minute
+
+func (s *Server) rebuildRecommendations(c *fiber.Ctx) error {
+	if err := s.cfg.Recommendations.Enqueue(c.UserContext(), acting(c).ID, RebuildWindow); err != nil {
+		return err
+	}
+	return c.Status(202).JSON(fiber.Map{"status": "queued"})
 }
 
 func (s *Server) createTitle(c *fiber.Ctx) error {
@@ -525,5 +604,18 @@ func catalogSchemas() map[string]any {
 		"ViewerEventsAccepted": obj([]string{"received", "recorded"}, map[string]any{"received": integer, "recorded": map[string]any{"type": "integer", "description": "events not seen before"}}),
 		"WatchEntry":           obj([]string{"viewer_id", "profile_id", "title_id", "position_seconds", "duration_seconds", "completed", "plays", "updated_at", "title"}, progress),
 		"WatchList":            listOf("WatchEntry"),
+		"RecommendationList": obj([]string{"data", "model_built_at"}, map[string]any{
+			"data": map[string]any{"type": "array", "items": obj([]string{"title", "score", "reason"}, map[string]any{
+				"title": ref("Title"), "score": map[string]any{"type": "number"},
+				"reason":  map[string]any{"type": "string", "enum": []string{"because_you_watched", "similar_content", "trending"}},
+				"because": map[string]any{"type": "string", "description": "the watched title that earned a because_you_watched recommendation"},
+			})},
+			"model_built_at": map[string]any{"type": []string{"string", "null"}, "format": "date-time", "description": "null until the tenant's first model is built"},
+		}),
+		"RecommendationModel": obj([]string{"titles", "viewers", "interactions", "built_at", "build_ms"}, map[string]any{
+			"titles": integer, "viewers": integer, "interactions": integer, "cold_titles": integer, "neighbors": integer, "build_ms": integer,
+			"built_at": timeStr, "size_bytes": integer, "skipped_events": integer,
+		}),
+		"RebuildQueued": obj([]string{"status"}, map[string]any{"status": map[string]any{"const": "queued"}}),
 	}
 }

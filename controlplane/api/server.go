@@ -71,6 +71,9 @@ type Config struct {
 	// Catalog serves titles, collections, search and viewer activity;
 	// without it those routes are not registered.
 	Catalog *catalog.Service
+	// Recommendations serves the recommendation routes; without it they
+	// are not registered.
+	Recommendations *catalog.Recommender
 }
 
 // Server is the HTTP API.

@@ -205,9 +205,31 @@ ALTER TABLE recommendation_models ENABLE ROW LEVEL SECURITY;
 ALTER TABLE recommendation_models FORCE ROW LEVEL SECURITY;
 CREATE POLICY recommendation_models_tenant ON recommendation_models USING (marquee_system() OR tenant_id = marquee_tenant());
 
+-- Row-level security hides index use from the planner: a policy is a
+-- security barrier, so a query's own conditions run after it unless their
+-- operators are LEAKPROOF, which @@ (tsvector) and % (pg_trgm) are not.
+-- Searched as marquee_app, every match would scan all the tenant's rows.
+-- These two functions run as their owner, which is not subject to the
+-- policies, and apply the same wall themselves: only the acting tenant's
+-- rows (marquee_tenant(), the transaction's app.tenant_id), so the indexes
+-- serve and isolation still holds in the database, not only in Go.
+-- +goose StatementBegin
+CREATE FUNCTION catalog_match(q tsquery) RETURNS TABLE (id text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS
+$f$ SELECT t.id FROM public.titles t WHERE t.tenant_id = public.marquee_tenant() AND t.search_doc @@ q $f$;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE FUNCTION catalog_similar_terms(word text) RETURNS TABLE (term text)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET pg_trgm.similarity_threshold = 0.3 AS
+$f$ SELECT c.term FROM public.catalog_terms c WHERE c.tenant_id = public.marquee_tenant() AND c.term OPERATOR(public.%) word $f$;
+-- +goose StatementEnd
+REVOKE ALL ON FUNCTION catalog_match(tsquery), catalog_similar_terms(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION catalog_match(tsquery), catalog_similar_terms(text) TO marquee_app;
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON titles, title_facets, catalog_terms, seasons, episodes, collections,
     collection_items, viewer_events, watch_progress, recommendation_models TO marquee_app;
 
 -- +goose Down
+DROP FUNCTION catalog_match(tsquery), catalog_similar_terms(text);
 DROP TABLE recommendation_models, watch_progress, viewer_events, collection_items, collections, episodes, seasons,
     catalog_terms, title_facets, titles;

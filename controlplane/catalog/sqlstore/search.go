@@ -24,17 +24,15 @@ const (
 )
 
 // Vocabulary implements catalog.Store. On PostgreSQL pg_trgm's % operator
-// (similarity at least pg_trgm.similarity_threshold, set to
-// catalog.TypoSimilarity) finds them with the trigram index; on SQLite the
+// (similarity at least pg_trgm.similarity_threshold, which
+// catalog_similar_terms sets to catalog.TypoSimilarity) finds them with the
+// trigram index; on SQLite the
 // FTS5 trigram index finds every word sharing a trigram, a superset.
 func (s *Store) Vocabulary(ctx context.Context, tenant, term string) ([]string, error) {
 	var out []string
 	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
 		if tx.Dialect() == db.Postgres {
-			if err := tx.Exec("SELECT set_config('pg_trgm.similarity_threshold', ?, true)", strconv.FormatFloat(catalog.TypoSimilarity, 'f', -1, 64)).Error; err != nil {
-				return err
-			}
-			return tx.Raw("SELECT term FROM catalog_terms WHERE tenant_id = ? AND term % ?", tenant, term).Scan(&out).Error
+			return tx.Raw("SELECT term FROM catalog_similar_terms(?)", term).Scan(&out).Error
 		}
 		padded := []rune("__" + term + "_")
 		var grams []string
@@ -99,7 +97,9 @@ func filters(d db.Dialect, tenant string, p catalog.SearchPlan) (string, []any) 
 	}
 	if len(p.Terms) > 0 {
 		if d == db.Postgres {
-			where = append(where, "t.search_doc @@ to_tsquery('simple', ?)")
+			// catalog_match applies the tenant wall itself so that the
+			// search index serves under row-level security (see 00006).
+			where = append(where, "t.id IN (SELECT id FROM catalog_match(to_tsquery('simple', ?)))")
 			args = append(args, tsquery(p.Terms))
 		} else {
 			where = append(where, "t.seq IN (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ?)")

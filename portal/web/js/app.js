@@ -9,12 +9,14 @@ import * as apiKeys from './pages/api-keys.js';
 import * as subTenants from './pages/tenants.js';
 import * as branding from './pages/branding.js';
 import * as videos from './pages/videos.js';
+import * as catalog from './pages/catalog.js';
 
 const canHaveSubTenants = (t) => t?.kind === 'platform' || t?.kind === 'reseller';
 
 /** Routes with a parameter: a pattern and what it matches to. */
 const paramRoutes = [
   { pattern: /^\/videos\/([^/]+)$/, keys: ['id'], title: 'Video', nav: 'videos', render: videos.renderDetail },
+  { pattern: /^\/catalog\/([^/]+)$/, keys: ['id'], title: 'Title', nav: 'catalog', render: catalog.renderEditor },
 ];
 
 function matchRoute(path) {
@@ -31,6 +33,7 @@ const routes = {
   '/signup': { title: 'Sign up', public: true, render: auth.renderSignup },
   '/dashboard': { title: 'Dashboard', nav: 'dashboard', render: dashboard.render },
   '/videos': { title: 'Videos', nav: 'videos', render: videos.render },
+  '/catalog': { title: 'Catalog', nav: 'catalog', render: catalog.render },
   '/api-keys': { title: 'API keys', nav: 'api-keys', render: apiKeys.render },
   '/tenants': { title: 'Sub-tenants', nav: 'tenants', render: subTenants.render, allowed: canHaveSubTenants },
   '/branding': { title: 'Branding', nav: 'branding', render: branding.render },
@@ -152,6 +155,7 @@ function focusHeading(page) {
 const NAV = [
   { id: 'dashboard', label: 'Dashboard', icon: 'grid', href: '#/dashboard', testid: 'nav-dashboard' },
   { id: 'videos', label: 'Videos', icon: 'film', href: '#/videos', testid: 'nav-videos' },
+  { id: 'catalog', label: 'Catalog', icon: 'grid', href: '#/catalog', testid: 'nav-catalog' },
   { id: 'api-keys', label: 'API keys', icon: 'key', href: '#/api-keys', testid: 'nav-api-keys' },
   { id: 'tenants', label: 'Sub-tenants', icon: 'network', href: '#/tenants', testid: 'nav-tenants', when: canHaveSubTenants },
   { id: 'branding', label: 'Branding', icon: 'palette', href: '#/branding', testid: 'nav-branding' },

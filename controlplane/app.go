@@ -211,7 +211,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	catStore := catalogstore.New(a.db)
-	cat := catalog.NewService(catStore)
+	cat := catalog.NewService(catStore).WithObjects(objs)
 	a.reco = catalog.NewRecommender(catalog.RecommenderConfig{Catalog: cat, Store: catStore, Queue: a.queue, Log: cfg.Log})
 	a.server, err = api.New(api.Config{
 		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"io"
 	"maps"
 	"mime"
 	"strconv"
@@ -22,6 +23,10 @@ const (
 	ParamEpisode    = "episode"
 	ParamCollection = "collection"
 	ParamViewer     = "viewer"
+	// ParamArtworkKind is poster or backdrop; ParamArtworkFile an uploaded
+	// image's file name.
+	ParamArtworkKind = "artwork_kind"
+	ParamArtworkFile = "artwork_file"
 )
 
 // catalogRoutes registers the catalog, search and viewer-activity routes.
@@ -42,6 +47,8 @@ func (s *Server) catalogRoutes() []Route {
 		{Method: "GET", Path: "/v1/titles/:id", Summary: "A title", Object: "catalog", Action: "read", Params: title, Response: "Title", Status: 200, Handler: s.getTitle},
 		{Method: "PUT", Path: "/v1/titles/:id", Summary: "Replace a title's metadata, availability, monetization and status", Object: "catalog", Action: "write", Params: title, Request: "TitleInput", Response: "Title", Status: 200, Handler: s.putTitle},
 		{Method: "DELETE", Path: "/v1/titles/:id", Summary: "Delete a title with its seasons and episodes", Object: "catalog", Action: "delete", Params: title, Status: 204, Handler: s.deleteTitle},
+		{Method: "PUT", Path: "/v1/titles/:id/artwork/:kind", Summary: "Upload the title's poster or backdrop (raw PNG, JPEG or WebP bytes, at most 1 MiB)", Object: "catalog", Action: "write", Params: map[string]string{"id": ParamTitle, "kind": ParamArtworkKind}, Request: "binary", Response: "Title", Status: 200, Handler: s.putArtwork},
+		{Method: "GET", Path: "/v1/public/artwork/:tenant/:title/:name", Summary: "An uploaded poster or backdrop, for storefronts", Params: map[string]string{"tenant": ParamTenant, "title": ParamTitle, "name": ParamArtworkFile}, Response: "binary", Status: 200, Handler: s.publicArtwork},
 		{Method: "GET", Path: "/v1/titles/:id/seasons", Summary: "A series' seasons, each with its episodes", Object: "catalog", Action: "read", Params: title, Response: "SeasonList", Status: 200, Handler: s.listSeasons},
 		{Method: "POST", Path: "/v1/titles/:id/seasons", Summary: "Add a season to a series", Object: "catalog", Action: "write", Params: title, Request: "SeasonInput", Response: "Season", Status: 201, Idempotent: true, Handler: s.createSeason},
 		{Method: "PUT", Path: "/v1/titles/:id/seasons/:season", Summary: "Replace a season", Object: "catalog", Action: "write", Params: season, Request: "SeasonInput", Response: "Season", Status: 200, Handler: s.putSeason},
@@ -267,6 +274,31 @@ func (s *Server) exportTitles(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	}
 	return c.Send(buf.Bytes())
+}
+
+func (s *Server) putArtwork(c *fiber.Ctx) error {
+	t, err := s.cfg.Catalog.SetArtwork(c.UserContext(), acting(c).ID, c.Params("id"), c.Params("kind"), c.Get(fiber.HeaderContentType), c.Body())
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+func (s *Server) publicArtwork(c *fiber.Ctx) error {
+	r, ct, err := s.cfg.Catalog.Artwork(c.UserContext(), c.Params("tenant"), c.Params("title"), c.Params("name"))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, catalog.MaxArtworkBytes+1))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, ct)
+	c.Set("X-Content-Type-Options", "nosniff")
+	// The file name changes with every upload, so a copy never goes stale.
+	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	return c.Send(b)
 }
 
 func (s *Server) listSeasons(c *fiber.Ctx) error {

@@ -26,6 +26,7 @@ func catalogFixtures(t *testing.T, s *cptest.Server, tr *tree) {
 		tr.put(api.ParamEpisode, name, episode)
 		tr.put(api.ParamCollection, name, collection)
 		tr.put(api.ParamViewer, name, viewer)
+		tr.put(api.ParamArtworkKind, name, "poster")
 	}
 }
 

@@ -25,8 +25,9 @@ const (
 
 // Service holds the catalog's rules.
 type Service struct {
-	store Store
-	clock func() time.Time
+	store   Store
+	clock   func() time.Time
+	objects Objects
 }
 
 // NewService returns a Service on store.

@@ -103,9 +103,12 @@ func imageURL(field, s string) (string, error) {
 	if len(s) > MaxURLLength {
 		return "", errs.Field(field, "%s is longer than %d characters", field, MaxURLLength)
 	}
+	if ownArtworkRE.MatchString(s) {
+		return s, nil
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
-		return "", errs.Field(field, "%s must be an absolute https URL", field)
+		return "", errs.Field(field, "%s must be an absolute https URL (or upload the image)", field)
 	}
 	return u.String(), nil
 }

@@ -335,11 +335,12 @@ type SearchPlan struct {
 	Now          time.Time
 }
 
-// PlannedTerm is one query term: it matches a token equal to Term or
-// starting with it, or equal to one of Typos.
+// PlannedTerm is one query term: it matches a token equal to Term, or
+// starting with it when Prefix is set, or equal to one of Typos.
 type PlannedTerm struct {
-	Term  string
-	Typos []string
+	Term   string
+	Prefix bool
+	Typos  []string
 }
 
 // Store is the persistence the domain needs. Every method takes the tenant.

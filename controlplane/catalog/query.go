@@ -21,8 +21,8 @@ const (
 )
 
 // ParseQuery turns a search box's text into terms: the tokens of Tokens, in
-// order, each once. Every term matches a word equal to it or starting with
-// it; all terms must match. An empty query parses to no terms (browse).
+// order, each once. All terms must match; the last may match the start of a
+// word. An empty query parses to no terms (browse).
 func ParseQuery(q string) ([]string, error) {
 	if len(q) > MaxQueryBytes {
 		return nil, errs.Field("q", "q is longer than %d bytes", MaxQueryBytes)

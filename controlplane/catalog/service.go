@@ -534,8 +534,10 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) (Sea
 		return SearchResult{}, errs.E(errs.Invalid, "invalid_cursor", "cursor is not one this API issued")
 	}
 	plan := SearchPlan{SearchQuery: q, MaxRatingAge: maxAge, Now: s.now()}
-	for _, t := range terms {
-		pt := PlannedTerm{Term: t}
+	for i, t := range terms {
+		// Only the last word is a prefix, as a viewer types it; the
+		// others are complete, which keeps long queries selective.
+		pt := PlannedTerm{Term: t, Prefix: i == len(terms)-1}
 		if len([]rune(t)) >= MinTypoRunes {
 			vocab, err := s.store.Vocabulary(ctx, tenant, t)
 			if err != nil {

@@ -43,6 +43,8 @@ CREATE TABLE titles (
     monetization       jsonb NOT NULL DEFAULT '{}',
     genres_key         text NOT NULL DEFAULT '',
     cast_key           text NOT NULL DEFAULT '',
+    -- The actors' names as shown, for the cast facet.
+    cast_names         jsonb NOT NULL DEFAULT '[]',
     search_title       text NOT NULL DEFAULT '',
     search_people      text NOT NULL DEFAULT '',
     search_synopsis    text NOT NULL DEFAULT '',
@@ -56,18 +58,6 @@ CREATE TABLE titles (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX titles_search_idx ON titles USING gin (tenant_id, search_doc);
-
--- One row per searchable facet value of a title (genre, cast, kind, year,
--- rating), for facet counts over a result set.
-CREATE TABLE title_facets (
-    tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    title_id  text NOT NULL,
-    facet     text NOT NULL,
-    value     text NOT NULL,
-    PRIMARY KEY (tenant_id, title_id, facet, value),
-    FOREIGN KEY (tenant_id, title_id) REFERENCES titles (tenant_id, id) ON DELETE CASCADE
-);
-CREATE INDEX title_facets_value_idx ON title_facets (tenant_id, facet, value);
 
 CREATE TABLE catalog_terms (
     tenant_id text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -177,9 +167,6 @@ CREATE TABLE recommendation_models (
 ALTER TABLE titles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE titles FORCE ROW LEVEL SECURITY;
 CREATE POLICY titles_tenant ON titles USING (marquee_system() OR tenant_id = marquee_tenant());
-ALTER TABLE title_facets ENABLE ROW LEVEL SECURITY;
-ALTER TABLE title_facets FORCE ROW LEVEL SECURITY;
-CREATE POLICY title_facets_tenant ON title_facets USING (marquee_system() OR tenant_id = marquee_tenant());
 ALTER TABLE catalog_terms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE catalog_terms FORCE ROW LEVEL SECURITY;
 CREATE POLICY catalog_terms_tenant ON catalog_terms USING (marquee_system() OR tenant_id = marquee_tenant());
@@ -226,10 +213,10 @@ $f$ SELECT c.term FROM public.catalog_terms c WHERE c.tenant_id = public.marquee
 REVOKE ALL ON FUNCTION catalog_match(tsquery), catalog_similar_terms(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION catalog_match(tsquery), catalog_similar_terms(text) TO marquee_app;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON titles, title_facets, catalog_terms, seasons, episodes, collections,
+GRANT SELECT, INSERT, UPDATE, DELETE ON titles, catalog_terms, seasons, episodes, collections,
     collection_items, viewer_events, watch_progress, recommendation_models TO marquee_app;
 
 -- +goose Down
 DROP FUNCTION catalog_match(tsquery), catalog_similar_terms(text);
 DROP TABLE recommendation_models, watch_progress, viewer_events, collection_items, collections, episodes, seasons,
-    catalog_terms, title_facets, titles;
+    catalog_terms, titles;

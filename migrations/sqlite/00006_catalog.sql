@@ -32,6 +32,7 @@ CREATE TABLE titles (
     monetization       TEXT NOT NULL DEFAULT '{}',
     genres_key         TEXT NOT NULL DEFAULT '',
     cast_key           TEXT NOT NULL DEFAULT '',
+    cast_names         TEXT NOT NULL DEFAULT '[]',
     search_title       TEXT NOT NULL DEFAULT '',
     search_people      TEXT NOT NULL DEFAULT '',
     search_synopsis    TEXT NOT NULL DEFAULT '',
@@ -65,16 +66,6 @@ CREATE TRIGGER titles_fts_update AFTER UPDATE OF search_title, search_people, se
     VALUES (new.seq, new.search_title, new.search_people, new.search_synopsis);
 END;
 -- +goose StatementEnd
-
-CREATE TABLE title_facets (
-    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    title_id  TEXT NOT NULL,
-    facet     TEXT NOT NULL,
-    value     TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, title_id, facet, value),
-    FOREIGN KEY (tenant_id, title_id) REFERENCES titles (tenant_id, id) ON DELETE CASCADE
-);
-CREATE INDEX title_facets_value_idx ON title_facets (tenant_id, facet, value);
 
 -- The vocabulary, with a trigram index of each word padded as pg_trgm pads
 -- it ("__word_", '_' for its spaces): a typo candidate shares a trigram.
@@ -201,6 +192,5 @@ DROP TABLE episodes;
 DROP TABLE seasons;
 DROP TABLE catalog_terms_fts;
 DROP TABLE catalog_terms;
-DROP TABLE title_facets;
 DROP TABLE titles_fts;
 DROP TABLE titles;

@@ -146,13 +146,13 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 		b.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP INDEX titles_search_idx; DROP INDEX catalog_terms_trgm_idx; DROP INDEX title_facets_value_idx; SET maintenance_work_mem = '512MB'"); err != nil {
+	if _, err := conn.Exec(ctx, "DROP INDEX titles_search_idx; DROP INDEX catalog_terms_trgm_idx; SET maintenance_work_mem = '512MB'"); err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now().UTC()
 	cols := []string{"tenant_id", "id", "kind", "status", "title", "synopsis", "genres", "tags", "credits", "release_year", "runtime_minutes",
 		"rating_system", "rating", "rating_age", "audio_languages", "subtitle_languages", "artwork", "available_from", "available_until",
-		"allowed_countries", "blocked_countries", "monetization", "genres_key", "cast_key", "search_title", "search_people", "search_synopsis",
+		"allowed_countries", "blocked_countries", "monetization", "genres_key", "cast_key", "cast_names", "search_title", "search_people", "search_synopsis",
 		"published_at", "created_at", "updated_at"}
 	var first []catalog.Title
 	for ti, tenant := range tenants {
@@ -165,7 +165,6 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 			first = titles
 		}
 		terms := map[string]int{}
-		var facets [][]any
 		rows := make([][]any, len(titles))
 		for i, t := range titles {
 			doc := t.Doc()
@@ -176,7 +175,6 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 			if t.Rating != nil {
 				_, age, _ := catalog.LookupRating(t.Rating.Value)
 				rs, rl, ra = t.Rating.System, t.Rating.Value, age
-				facets = append(facets, []any{tenant, t.ID, "rating", t.Rating.Value})
 			}
 			cast := t.Cast()
 			lc := make([]string, len(cast))
@@ -186,19 +184,9 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 			rows[i] = []any{tenant, t.ID, string(t.Kind), string(t.Status), t.Title, t.Synopsis, raw(t.Genres), raw(t.Tags), raw(t.Credits),
 				*t.ReleaseYear, *t.RuntimeMinutes, rs, rl, ra, raw(t.AudioLanguages), raw(t.SubtitleLanguages), raw(t.Artwork),
 				t.Availability.From, t.Availability.Until, key(t.Availability.AllowedCountries), key(t.Availability.BlockedCountries),
-				raw(t.Monetization), key(t.Genres), key(lc), doc.Title, doc.People, doc.Synopsis, t.PublishedAt, t.CreatedAt, t.UpdatedAt}
-			facets = append(facets, []any{tenant, t.ID, "kind", string(t.Kind)}, []any{tenant, t.ID, "year", fmt.Sprint(*t.ReleaseYear)})
-			for _, g := range t.Genres {
-				facets = append(facets, []any{tenant, t.ID, "genre", g})
-			}
-			for _, n := range slices.Compact(slices.Sorted(slices.Values(cast))) {
-				facets = append(facets, []any{tenant, t.ID, "cast", n})
-			}
+				raw(t.Monetization), key(t.Genres), key(lc), raw(slices.Compact(slices.Sorted(slices.Values(cast)))), doc.Title, doc.People, doc.Synopsis, t.PublishedAt, t.CreatedAt, t.UpdatedAt}
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"titles"}, cols, pgx.CopyFromRows(rows)); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"title_facets"}, []string{"tenant_id", "title_id", "facet", "value"}, pgx.CopyFromRows(facets)); err != nil {
 			b.Fatal(err)
 		}
 		var tr [][]any
@@ -232,7 +220,6 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 	for _, q := range []string{
 		"CREATE INDEX titles_search_idx ON titles USING gin (tenant_id, search_doc)",
 		"CREATE INDEX catalog_terms_trgm_idx ON catalog_terms USING gin (tenant_id, term gin_trgm_ops)",
-		"CREATE INDEX title_facets_value_idx ON title_facets (tenant_id, facet, value)",
 		"VACUUM ANALYZE",
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {

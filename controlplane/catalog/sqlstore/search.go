@@ -23,6 +23,15 @@ const (
 	facetSize = 20
 )
 
+// Facet names, as search reports them.
+const (
+	facetGenre  = "genre"
+	facetCast   = "cast"
+	facetKind   = "kind"
+	facetYear   = "year"
+	facetRating = "rating"
+)
+
 // Vocabulary implements catalog.Store. On PostgreSQL pg_trgm's % operator
 // (similarity at least pg_trgm.similarity_threshold, which
 // catalog_similar_terms sets to catalog.TypoSimilarity) finds them with the
@@ -109,13 +118,16 @@ func filters(d db.Dialect, tenant string, p catalog.SearchPlan) (string, []any) 
 	return strings.Join(where, " AND "), args
 }
 
-// tsquery is the terms as a PostgreSQL tsquery: each term as a prefix or
-// one of its typos, all terms required. Terms are letters and digits only
+// tsquery is the terms as a PostgreSQL tsquery: each term (as a prefix
+// when it is one) or one of its typos, all terms required. Terms are letters and digits only
 // (catalog.Tokens), so they need no quoting beyond this.
 func tsquery(terms []catalog.PlannedTerm) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		alts := []string{"'" + t.Term + "':*"}
+		alts := []string{"'" + t.Term + "'"}
+		if t.Prefix {
+			alts[0] += ":*"
+		}
 		for _, ty := range t.Typos {
 			alts = append(alts, "'"+ty+"'")
 		}
@@ -128,7 +140,10 @@ func tsquery(terms []catalog.PlannedTerm) string {
 func ftsQuery(terms []catalog.PlannedTerm) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		alts := []string{`"` + t.Term + `"*`}
+		alts := []string{`"` + t.Term + `"`}
+		if t.Prefix {
+			alts[0] += "*"
+		}
 		for _, ty := range t.Typos {
 			alts = append(alts, `"`+ty+`"`)
 		}
@@ -162,8 +177,10 @@ func score(terms []catalog.PlannedTerm) (string, []any) {
 			padded := "(' ' || " + f.col + " || ' ')"
 			b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchExact))
 			args = append(args, "% "+t.Term+" %")
-			b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchPrefix))
-			args = append(args, "% "+t.Term+"%")
+			if t.Prefix {
+				b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchPrefix))
+				args = append(args, "% "+t.Term+"%")
+			}
 			for _, ty := range t.Typos {
 				b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchTypo))
 				args = append(args, "% "+ty+" %")
@@ -180,6 +197,24 @@ func score(terms []catalog.PlannedTerm) (string, []any) {
 type hitRow struct {
 	ID    string
 	Score int
+}
+
+// facetSQL counts the facet values of the titles matching where.
+func facetSQL(d db.Dialect, where string) string {
+	each, collate := "json_each(m.%s) AS x", ""
+	if d == db.Postgres {
+		each, collate = "jsonb_array_elements_text(m.%s) AS x(value)", ` COLLATE "C"`
+	}
+	top := func(facet, from string) string {
+		return "SELECT * FROM (SELECT '" + facet + "' AS facet, x.value AS value, count(*) AS n FROM m, " + from +
+			" GROUP BY x.value ORDER BY n DESC, x.value" + collate + " LIMIT " + strconv.Itoa(facetSize) + ") AS " + facet + "_top"
+	}
+	return "WITH m AS MATERIALIZED (SELECT t.kind, t.release_year, t.rating, t.genres, t.cast_names FROM titles t WHERE " + where + ")" +
+		" SELECT 'kind' AS facet, m.kind AS value, count(*) AS n FROM m GROUP BY m.kind" +
+		" UNION ALL SELECT 'year', CAST(m.release_year AS TEXT), count(*) FROM m WHERE m.release_year IS NOT NULL GROUP BY m.release_year" +
+		" UNION ALL SELECT 'rating', m.rating, count(*) FROM m WHERE m.rating IS NOT NULL GROUP BY m.rating" +
+		" UNION ALL " + top(facetGenre, strings.ReplaceAll(each, "%s", "genres")) +
+		" UNION ALL " + top(facetCast, strings.ReplaceAll(each, "%s", "cast_names"))
 }
 
 type facetCountRow struct {
@@ -224,9 +259,11 @@ func (s *Store) Search(ctx context.Context, tenant string, p catalog.SearchPlan)
 				return err
 			}
 		}
-		fq := "SELECT f.facet, f.value, count(*) AS n FROM title_facets f JOIN titles t ON t.tenant_id = f.tenant_id AND t.id = f.title_id WHERE f.tenant_id = ? AND " +
-			where + " GROUP BY f.facet, f.value"
-		return tx.Raw(fq, append([]any{tenant}, wargs...)...).Scan(&counts).Error
+		// Facets in one pass over the matches: kind, year and rating are
+		// columns; genres and cast are JSON arrays, unnested by each
+		// engine's function. The top values per facet are picked here, in
+		// byte order for ties, as Go sorts them.
+		return tx.Raw(facetSQL(tx.Dialect(), where), wargs...).Scan(&counts).Error
 	})
 	if err != nil {
 		return catalog.SearchResult{}, db.Translate(err)

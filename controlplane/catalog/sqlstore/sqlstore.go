@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +54,7 @@ type titleRow struct {
 	Monetization      string
 	GenresKey         string
 	CastKey           string
+	CastNames         string
 	SearchTitle       string
 	SearchPeople      string
 	SearchSynopsis    string
@@ -69,7 +69,7 @@ func (titleRow) TableName() string { return "titles" }
 const titleColumns = `t.tenant_id, t.id, t.kind, t.status, t.title, t.synopsis, t.genres, t.tags, t.credits, t.release_year,
 	t.runtime_minutes, t.rating_system, t.rating, t.rating_age, t.audio_languages, t.subtitle_languages, t.artwork, t.asset_id,
 	t.available_from, t.available_until, t.allowed_countries, t.blocked_countries, t.monetization, t.genres_key, t.cast_key,
-	t.search_title, t.search_people, t.search_synopsis, t.published_at, t.created_at, t.updated_at`
+	t.cast_names, t.search_title, t.search_people, t.search_synopsis, t.published_at, t.created_at, t.updated_at`
 
 func jsonText(v any) string {
 	b, _ := json.Marshal(v) // plain data: cannot fail
@@ -116,7 +116,7 @@ func toRow(tenant string, t catalog.Title) titleRow {
 		AudioLanguages: jsonText(nonNil(t.AudioLanguages)), SubtitleLanguages: jsonText(nonNil(t.SubtitleLanguages)),
 		Artwork: jsonText(t.Artwork), AssetID: strp(t.AssetID), AvailableFrom: t.Availability.From, AvailableUntil: t.Availability.Until,
 		AllowedCountries: key(t.Availability.AllowedCountries), BlockedCountries: key(t.Availability.BlockedCountries),
-		Monetization: jsonText(t.Monetization), GenresKey: key(t.Genres), CastKey: key(lowerAll(t.Cast())),
+		Monetization: jsonText(t.Monetization), GenresKey: key(t.Genres), CastKey: key(lowerAll(t.Cast())), CastNames: jsonText(castNames(t)),
 		SearchTitle: doc.Title, SearchPeople: doc.People, SearchSynopsis: doc.Synopsis,
 		PublishedAt: t.PublishedAt, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
@@ -176,43 +176,15 @@ func (r titleRow) domain() catalog.Title {
 	return t
 }
 
-type facetRow struct {
-	TenantID string `gorm:"primaryKey"`
-	TitleID  string `gorm:"primaryKey"`
-	Facet    string `gorm:"primaryKey"`
-	Value    string `gorm:"primaryKey"`
-}
-
-func (facetRow) TableName() string { return "title_facets" }
-
-// Facet names, as search reports them.
-const (
-	facetGenre  = "genre"
-	facetCast   = "cast"
-	facetKind   = "kind"
-	facetYear   = "year"
-	facetRating = "rating"
-)
-
-func facets(tenant string, t catalog.Title) []facetRow {
-	rows := []facetRow{{tenant, t.ID, facetKind, string(t.Kind)}}
-	for _, g := range t.Genres {
-		rows = append(rows, facetRow{tenant, t.ID, facetGenre, g})
-	}
-	seen := map[string]bool{}
+// castNames are the title's actors, each once, for the cast facet.
+func castNames(t catalog.Title) []string {
+	out := []string{}
 	for _, c := range t.Cast() {
-		if !seen[c] {
-			seen[c] = true
-			rows = append(rows, facetRow{tenant, t.ID, facetCast, c})
+		if !slices.Contains(out, c) {
+			out = append(out, c)
 		}
 	}
-	if t.ReleaseYear != nil {
-		rows = append(rows, facetRow{tenant, t.ID, facetYear, strconv.Itoa(*t.ReleaseYear)})
-	}
-	if t.Rating != nil {
-		rows = append(rows, facetRow{tenant, t.ID, facetRating, t.Rating.Value})
-	}
-	return rows
+	return out
 }
 
 func words(r titleRow) []string {
@@ -262,21 +234,11 @@ func diff(a, b []string) []string {
 	return out
 }
 
-func writeFacets(tx *db.Tx, tenant string, t catalog.Title) error {
-	if err := tx.Where("tenant_id = ? AND title_id = ?", tenant, t.ID).Delete(&facetRow{}).Error; err != nil {
-		return err
-	}
-	return tx.Create(facets(tenant, t)).Error
-}
-
 // CreateTitle implements catalog.Store.
 func (s *Store) CreateTitle(ctx context.Context, tenant string, t catalog.Title) error {
 	r := toRow(tenant, t)
 	return db.Translate(s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
 		if err := tx.Create(&r).Error; err != nil {
-			return err
-		}
-		if err := tx.Create(facets(tenant, t)).Error; err != nil {
 			return err
 		}
 		return addTerms(tx, tenant, words(r))
@@ -297,9 +259,6 @@ func (s *Store) ReplaceTitle(ctx context.Context, tenant string, t catalog.Title
 		}
 		r.Kind, r.CreatedAt = old.Kind, old.CreatedAt
 		if err := tx.Model(&titleRow{}).Where("tenant_id = ? AND id = ?", tenant, t.ID).Select("*").Omit("tenant_id", "id", "kind", "created_at").Updates(&r).Error; err != nil {
-			return err
-		}
-		if err := writeFacets(tx, tenant, t); err != nil {
 			return err
 		}
 		ow, nw := words(old), words(r)
@@ -373,7 +332,7 @@ func (s *Store) Titles(ctx context.Context, tenant string, f catalog.TitleFilter
 }
 
 // DeleteTitle implements catalog.Store. The schema's cascades remove the
-// seasons, episodes, facets, collection places and watch progress.
+// seasons, episodes, collection places and watch progress.
 func (s *Store) DeleteTitle(ctx context.Context, tenant, id string) error {
 	return db.Translate(s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
 		var old titleRow

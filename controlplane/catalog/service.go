@@ -45,9 +45,6 @@ func (s *Service) WithClock(now func() time.Time) *Service {
 
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
 
-// Store is the service's store (for the recommendations builder).
-func (s *Service) Store() Store { return s.store }
-
 // present fills what a title shows but does not store: the pipeline's
 // poster of its asset when no poster was given.
 func present(t Title) Title {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -229,6 +230,16 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 	return first
 }
 
+// heavy skips the catalog benchmarks unless MARQUEE_BENCH_CATALOG=1: they
+// seed 1,000,000 titles with COPY (about ten minutes on two cores), too much
+// for the foundation's `go test -bench . ./controlplane/...` sweep.
+func heavy(b *testing.B) {
+	b.Helper()
+	if os.Getenv("MARQUEE_BENCH_CATALOG") != "1" {
+		b.Skip("set MARQUEE_BENCH_CATALOG=1 to seed 1,000,000 titles and run the catalog benchmarks")
+	}
+}
+
 // p95 runs fn b.N times and reports the latencies' 50th and 95th
 // percentiles.
 func p95(b *testing.B, fn func(i int)) {
@@ -253,6 +264,7 @@ func p95(b *testing.B, fn func(i int)) {
 // titles among 1,000,000 titles of 10 tenants, on PostgreSQL, through
 // catalog.Service (query parsing, typo vocabulary, ranking, facets).
 func BenchmarkSearchPostgres(b *testing.B) {
+	heavy(b)
 	url := dbtest.NewPostgresDatabase(b)
 	d, err := db.OpenPostgres(context.Background(), url)
 	if err != nil {
@@ -313,6 +325,7 @@ func BenchmarkSearchPostgres(b *testing.B) {
 // viewer's filters, title rows) for a tenant of 100,000 titles and
 // 1,000,000 interactions.
 func BenchmarkRecommendationsPostgres(b *testing.B) {
+	heavy(b)
 	url := dbtest.NewPostgresDatabase(b)
 	d, err := db.OpenPostgres(context.Background(), url)
 	if err != nil {

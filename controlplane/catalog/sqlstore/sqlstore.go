@@ -25,9 +25,6 @@ var _ catalog.Store = (*Store)(nil)
 // New returns a Store on d.
 func New(d *db.DB) *Store { return &Store{db: d} }
 
-// DB is the database the store uses.
-func (s *Store) DB() *db.DB { return s.db }
-
 type titleRow struct {
 	TenantID          string `gorm:"primaryKey"`
 	ID                string `gorm:"primaryKey"`

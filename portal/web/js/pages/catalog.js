@@ -15,10 +15,11 @@ const RATINGS = {
   pegi: ['PEGI 3', 'PEGI 7', 'PEGI 12', 'PEGI 16', 'PEGI 18'],
 };
 const TABS = [
-  { id: 'titles', label: 'Titles' },
-  { id: 'collections', label: 'Collections' },
-  { id: 'search', label: 'Search preview' },
+  { id: 'titles', label: 'Titles', testid: 'catalog-tab-titles' },
+  { id: 'collections', label: 'Collections', testid: 'catalog-tab-collections' },
+  { id: 'search', label: 'Search preview', testid: 'catalog-tab-search' },
 ];
+const FACET_TESTIDS = { genre: 'facet-genre', year: 'facet-year', rating: 'facet-rating', kind: 'facet-kind', cast: 'facet-cast' };
 
 const list = (s) => s.split(/[,;\n]/).map((x) => x.trim()).filter(Boolean);
 const joined = (l) => (l ?? []).join(', ');
@@ -46,7 +47,7 @@ export function render(page, { navigate }) {
     h('div', { class: 'segmented', role: 'tablist', testid: 'catalog-tabs' },
       TABS.map((t) => h('a', {
         class: `segment${t.id === tab ? ' active' : ''}`, role: 'tab', 'aria-selected': String(t.id === tab),
-        href: `#/catalog?tab=${t.id}`, testid: `catalog-tab-${t.id}`,
+        href: `#/catalog?tab=${t.id}`, testid: t.testid,
       }, t.label))),
     body);
   if (tab === 'collections') collections(body);
@@ -388,7 +389,7 @@ function searchPreview(body) {
     for (const [k, v] of Object.entries(facet)) if (v) qs.set(k, v);
     try {
       const r = await api('GET', `/v1/search?${qs}`);
-      const facets = Object.entries(r.facets).filter(([, fs]) => fs.length).map(([name, fs]) => h('div', { testid: `facet-${name}` },
+      const facets = Object.entries(r.facets).filter(([, fs]) => fs.length).map(([name, fs]) => h('div', { testid: FACET_TESTIDS[name] },
         h('strong', null, name), ' ',
         fs.map((f) => button(`${f.value} (${f.count})`, { size: 'sm', variant: facet[name] === f.value ? 'primary' : 'ghost', onClick: () => { facet[name] = facet[name] === f.value ? '' : f.value; run(); } }))));
       results.replaceChildren(

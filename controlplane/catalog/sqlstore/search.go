@@ -194,25 +194,36 @@ func score(terms []catalog.PlannedTerm) (string, []any) {
 	return strings.Join(sums, " + "), args
 }
 
-type hitRow struct {
-	ID    string
-	Score int
-}
-
-// facetSQL counts the facet values of the titles matching where.
-func facetSQL(d db.Dialect, where string) string {
+// searchSQL is the whole search as one statement over one materialized set
+// of matches (one index scan, one read of each matching row): the page of
+// hits in rank order, tagged 'hit' with their rank, and the facets: kind,
+// year and rating are columns, genres and cast JSON arrays unnested by each
+// engine's function, their top values picked here in byte order for ties,
+// as Go sorts them. Its arguments are those of score, then of where, then
+// limit and offset.
+func searchSQL(d db.Dialect, score, where string, terms bool) string {
 	each, collate := "json_each(m.%s) AS x", ""
 	if d == db.Postgres {
 		each, collate = "jsonb_array_elements_text(m.%s) AS x(value)", ` COLLATE "C"`
 	}
+	// Among equal scores a shorter title is the closer match (the query
+	// covers more of it); then newer titles first, then the normalized
+	// title in byte order, then the id.
+	order := "m.score DESC, "
+	if terms {
+		order += "m.len, "
+	}
+	order += "m.year0 DESC, m.st" + collate + ", m.id"
 	top := func(facet, from string) string {
-		return "SELECT * FROM (SELECT '" + facet + "' AS facet, x.value AS value, count(*) AS n FROM m, " + from +
+		return "SELECT * FROM (SELECT '" + facet + "' AS facet, x.value AS value, count(*) AS n, 0 AS rk FROM m, " + from +
 			" GROUP BY x.value ORDER BY n DESC, x.value" + collate + " LIMIT " + strconv.Itoa(facetSize) + ") AS " + facet + "_top"
 	}
-	return "WITH m AS MATERIALIZED (SELECT t.kind, t.release_year, t.rating, t.genres, t.cast_names FROM titles t WHERE " + where + ")" +
-		" SELECT 'kind' AS facet, m.kind AS value, count(*) AS n FROM m GROUP BY m.kind" +
-		" UNION ALL SELECT 'year', CAST(m.release_year AS TEXT), count(*) FROM m WHERE m.release_year IS NOT NULL GROUP BY m.release_year" +
-		" UNION ALL SELECT 'rating', m.rating, count(*) FROM m WHERE m.rating IS NOT NULL GROUP BY m.rating" +
+	return "WITH m AS MATERIALIZED (SELECT t.id, " + score + " AS score, length(t.search_title) AS len, COALESCE(t.release_year, 0) AS year0," +
+		" t.search_title AS st, t.kind, t.release_year, t.rating, t.genres, t.cast_names FROM titles t WHERE " + where + ")" +
+		" SELECT * FROM (SELECT 'hit' AS facet, m.id AS value, m.score AS n, ROW_NUMBER() OVER (ORDER BY " + order + ") AS rk FROM m ORDER BY " + order + " LIMIT ? OFFSET ?) AS hits" +
+		" UNION ALL SELECT 'kind', m.kind, count(*), 0 FROM m GROUP BY m.kind" +
+		" UNION ALL SELECT 'year', CAST(m.release_year AS TEXT), count(*), 0 FROM m WHERE m.release_year IS NOT NULL GROUP BY m.release_year" +
+		" UNION ALL SELECT 'rating', m.rating, count(*), 0 FROM m WHERE m.rating IS NOT NULL GROUP BY m.rating" +
 		" UNION ALL " + top(facetGenre, strings.ReplaceAll(each, "%s", "genres")) +
 		" UNION ALL " + top(facetCast, strings.ReplaceAll(each, "%s", "cast_names"))
 }
@@ -221,49 +232,40 @@ type facetCountRow struct {
 	Facet string
 	Value string
 	N     int
+	Rk    int
 }
 
 // Search implements catalog.Store.
 func (s *Store) Search(ctx context.Context, tenant string, p catalog.SearchPlan) (catalog.SearchResult, error) {
 	var (
-		hits   []hitRow
+		hits   []facetCountRow
 		rows   []titleRow
 		counts []facetCountRow
 	)
 	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
 		where, wargs := filters(tx.Dialect(), tenant, p)
 		sc, sargs := score(p.Terms)
-		// Among equal scores a shorter title is the closer match (the
-		// query covers more of it); then newer titles first, then the
-		// normalized title in byte order (COLLATE "C" on PostgreSQL,
-		// SQLite's default), then the id.
-		order := "score DESC, "
-		if len(p.Terms) > 0 {
-			order += "length(t.search_title), "
-		}
-		order += "COALESCE(t.release_year, 0) DESC, t.search_title"
-		if tx.Dialect() == db.Postgres {
-			order += ` COLLATE "C"`
-		}
-		q := "SELECT t.id, " + sc + " AS score FROM titles t WHERE " + where + " ORDER BY " + order + ", t.id LIMIT ? OFFSET ?"
+		var all []facetCountRow
 		args := append(append(sargs, wargs...), p.Limit, p.Offset)
-		if err := tx.Raw(q, args...).Scan(&hits).Error; err != nil {
+		if err := tx.Raw(searchSQL(tx.Dialect(), sc, where, len(p.Terms) > 0), args...).Scan(&all).Error; err != nil {
 			return err
 		}
-		if len(hits) > 0 {
-			idList := make([]string, len(hits))
-			for i, h := range hits {
-				idList[i] = h.ID
-			}
-			if err := tx.Raw("SELECT "+titleColumns+" FROM titles t WHERE t.tenant_id = ? AND t.id IN ?", tenant, idList).Scan(&rows).Error; err != nil {
-				return err
+		for _, r := range all {
+			if r.Facet == "hit" {
+				hits = append(hits, r)
+			} else {
+				counts = append(counts, r)
 			}
 		}
-		// Facets in one pass over the matches: kind, year and rating are
-		// columns; genres and cast are JSON arrays, unnested by each
-		// engine's function. The top values per facet are picked here, in
-		// byte order for ties, as Go sorts them.
-		return tx.Raw(facetSQL(tx.Dialect(), where), wargs...).Scan(&counts).Error
+		if len(hits) == 0 {
+			return nil
+		}
+		slices.SortFunc(hits, func(a, b facetCountRow) int { return a.Rk - b.Rk })
+		idList := make([]string, len(hits))
+		for i, h := range hits {
+			idList[i] = h.Value
+		}
+		return tx.Raw("SELECT "+titleColumns+" FROM titles t WHERE t.tenant_id = ? AND t.id IN ?", tenant, idList).Scan(&rows).Error
 	})
 	if err != nil {
 		return catalog.SearchResult{}, db.Translate(err)
@@ -274,8 +276,8 @@ func (s *Store) Search(ctx context.Context, tenant string, p catalog.SearchPlan)
 	}
 	res := catalog.SearchResult{Hits: make([]catalog.Hit, 0, len(hits))}
 	for _, h := range hits {
-		if r, ok := byID[h.ID]; ok {
-			res.Hits = append(res.Hits, catalog.Hit{Title: r.domain(), Score: h.Score})
+		if r, ok := byID[h.Value]; ok {
+			res.Hits = append(res.Hits, catalog.Hit{Title: r.domain(), Score: h.N})
 		}
 	}
 	byFacet := map[string][]catalog.FacetCount{}

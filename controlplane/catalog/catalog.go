@@ -336,10 +336,12 @@ type SearchPlan struct {
 }
 
 // PlannedTerm is one query term: it matches a token equal to Term, or
-// starting with it when Prefix is set, or equal to one of Typos.
+// starting with it when Prefix is set, or equal to one of Typos. A Common
+// term (in very many titles) is not looked for in synopses.
 type PlannedTerm struct {
 	Term   string
 	Prefix bool
+	Common bool
 	Typos  []string
 }
 
@@ -377,6 +379,9 @@ type Store interface {
 	// at least TypoSimilarity, and possibly others (the service filters).
 	Vocabulary(ctx context.Context, tenant, term string) ([]string, error)
 	Search(ctx context.Context, tenant string, p SearchPlan) (SearchResult, error)
+	// WordTitles is how many of the tenant's titles use each of words
+	// (absent: none).
+	WordTitles(ctx context.Context, tenant string, words []string) (map[string]int, error)
 
 	// RecordEvents stores events not stored before (by id) and folds them
 	// into watch progress; it returns how many were new.

@@ -28,11 +28,17 @@ type Service struct {
 	store   Store
 	clock   func() time.Time
 	objects Objects
+	common  int
 }
+
+// CommonWordTitles is how many titles a word must be in to be common: such
+// a word is not looked for in synopses, where it says little about a title
+// and would make nearly every title a match to rank and count.
+const CommonWordTitles = 2000
 
 // NewService returns a Service on store.
 func NewService(store Store) *Service {
-	return &Service{store: store, clock: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	return &Service{store: store, clock: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, common: CommonWordTitles}
 }
 
 // WithClock returns s reading the time from now (for tests of availability
@@ -40,6 +46,14 @@ func NewService(store Store) *Service {
 func (s *Service) WithClock(now func() time.Time) *Service {
 	c := *s
 	c.clock = now
+	return &c
+}
+
+// WithCommonWordTitles returns s with another CommonWordTitles (tests use
+// small catalogs).
+func (s *Service) WithCommonWordTitles(n int) *Service {
+	c := *s
+	c.common = n
 	return &c
 }
 
@@ -531,10 +545,16 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) (Sea
 		return SearchResult{}, errs.E(errs.Invalid, "invalid_cursor", "cursor is not one this API issued")
 	}
 	plan := SearchPlan{SearchQuery: q, MaxRatingAge: maxAge, Now: s.now()}
+	var df map[string]int
+	if len(terms) > 0 {
+		if df, err = s.store.WordTitles(ctx, tenant, terms); err != nil {
+			return SearchResult{}, err
+		}
+	}
 	for i, t := range terms {
 		// Only the last word is a prefix, as a viewer types it; the
 		// others are complete, which keeps long queries selective.
-		pt := PlannedTerm{Term: t, Prefix: i == len(terms)-1}
+		pt := PlannedTerm{Term: t, Prefix: i == len(terms)-1, Common: df[t] >= s.common}
 		if len([]rune(t)) >= MinTypoRunes {
 			vocab, err := s.store.Vocabulary(ctx, tenant, t)
 			if err != nil {

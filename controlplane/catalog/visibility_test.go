@@ -240,3 +240,34 @@ func TestTrigramSimilarityMatchesPgTrgm(t *testing.T) {
 		}
 	}
 }
+
+// TestCommonWordsSkipSynopses: a word in at least CommonWordTitles titles
+// matches titles, cast, crew, genres and tags only; a rarer one synopses too.
+func TestCommonWordsSkipSynopses(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(d)
+		tenant := catalogtest.Tenants(t, d, 1)[0]
+		mk := func(title, synopsis string) string {
+			ti, err := s.CreateTitle(ctx, tenant, catalog.TitleInput{Kind: catalog.KindMovie, Status: catalog.StatusPublished, Title: title, Synopsis: synopsis})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ti.ID
+		}
+		inTitle := mk("Ocean Story", "")
+		mk("First", "an ocean voyage")
+		mk("Second", "the ocean again")
+		for _, tc := range []struct {
+			threshold, want int
+		}{{3, 1}, {4, 3}} {
+			r, err := s.WithCommonWordTitles(tc.threshold).Search(ctx, tenant, catalog.SearchQuery{Q: "ocean"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Total != tc.want || r.Hits[0].ID != inTitle {
+				t.Errorf("threshold %d: %d titles (first %s), want %d with the title match first", tc.threshold, r.Total, r.Hits[0].ID, tc.want)
+			}
+		}
+	})
+}

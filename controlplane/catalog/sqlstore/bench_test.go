@@ -287,18 +287,29 @@ func BenchmarkSearchPostgres(b *testing.B) {
 		i := 1 + c.r.IntN(len(w)-2)
 		return w[:i] + w[i+1:]
 	}
-	var queries []catalog.SearchQuery
+	classes := map[string][]catalog.SearchQuery{}
+	var order []string
+	add := func(class string, q catalog.SearchQuery) {
+		if _, ok := classes[class]; !ok {
+			order = append(order, class)
+		}
+		classes[class] = append(classes[class], q)
+	}
 	for range 200 {
 		t := pick()
 		ws := catalog.Tokens(t.Title)
 		cast := t.Cast()
-		queries = append(queries,
-			catalog.SearchQuery{Q: ws[0], Viewer: catalog.Viewer{Country: "US"}},
-			catalog.SearchQuery{Q: strings.Join(ws[:min(2, len(ws))], " "), Viewer: catalog.Viewer{Country: "FR", MaxRating: "PG-13"}},
-			catalog.SearchQuery{Q: ws[0][:min(4, len(ws[0]))]},
-			catalog.SearchQuery{Q: typo(ws[len(ws)-1]), Viewer: catalog.Viewer{Country: "DE"}},
-			catalog.SearchQuery{Q: cast[0], Genre: t.Genres[0]},
-		)
+		add("word", catalog.SearchQuery{Q: ws[0], Viewer: catalog.Viewer{Country: "US"}})
+		add("two-words-pg13", catalog.SearchQuery{Q: strings.Join(ws[:min(2, len(ws))], " "), Viewer: catalog.Viewer{Country: "FR", MaxRating: "PG-13"}})
+		add("prefix", catalog.SearchQuery{Q: ws[0][:min(4, len(ws[0]))]})
+		add("typo", catalog.SearchQuery{Q: typo(ws[len(ws)-1]), Viewer: catalog.Viewer{Country: "DE"}})
+		add("cast-genre", catalog.SearchQuery{Q: cast[0], Genre: t.Genres[0]})
+	}
+	var queries []catalog.SearchQuery
+	for i := range 200 {
+		for _, c := range order {
+			queries = append(queries, classes[c][i])
+		}
 	}
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -306,6 +317,11 @@ func BenchmarkSearchPostgres(b *testing.B) {
 		q    func(i int) catalog.SearchQuery
 	}{
 		{"mixed", func(i int) catalog.SearchQuery { return queries[i%len(queries)] }},
+		{"word", func(i int) catalog.SearchQuery { return classes["word"][i%200] }},
+		{"two-words-pg13", func(i int) catalog.SearchQuery { return classes["two-words-pg13"][i%200] }},
+		{"prefix", func(i int) catalog.SearchQuery { return classes["prefix"][i%200] }},
+		{"typo", func(i int) catalog.SearchQuery { return classes["typo"][i%200] }},
+		{"cast-genre", func(i int) catalog.SearchQuery { return classes["cast-genre"][i%200] }},
 		{"browse-genre", func(i int) catalog.SearchQuery {
 			return catalog.SearchQuery{Genre: c.genres[i%len(c.genres)], Viewer: catalog.Viewer{Country: "US"}}
 		}},

@@ -57,6 +57,22 @@ func (s *Store) Vocabulary(ctx context.Context, tenant, term string) ([]string, 
 	return out, db.Translate(err)
 }
 
+// WordTitles implements catalog.Store.
+func (s *Store) WordTitles(ctx context.Context, tenant string, words []string) (map[string]int, error) {
+	var rows []struct {
+		Term   string
+		Titles int
+	}
+	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
+		return tx.Raw("SELECT term, titles FROM catalog_terms WHERE tenant_id = ? AND term IN ?", tenant, words).Scan(&rows).Error
+	})
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Term] = r.Titles
+	}
+	return out, db.Translate(err)
+}
+
 // contains is the engine's substring test.
 func contains(d db.Dialect, haystack string) string {
 	if d == db.Postgres {
@@ -125,8 +141,13 @@ func tsquery(terms []catalog.PlannedTerm) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
 		alts := []string{"'" + t.Term + "'"}
-		if t.Prefix {
+		switch {
+		case t.Prefix && t.Common:
+			alts[0] += ":*AB"
+		case t.Prefix:
 			alts[0] += ":*"
+		case t.Common:
+			alts[0] += ":AB"
 		}
 		for _, ty := range t.Typos {
 			alts = append(alts, "'"+ty+"'")
@@ -143,6 +164,9 @@ func ftsQuery(terms []catalog.PlannedTerm) string {
 		alts := []string{`"` + t.Term + `"`}
 		if t.Prefix {
 			alts[0] += "*"
+		}
+		if t.Common {
+			alts[0] = "{search_title search_people} : " + alts[0]
 		}
 		for _, ty := range t.Typos {
 			alts = append(alts, `"`+ty+`"`)
@@ -174,6 +198,14 @@ func score(terms []catalog.PlannedTerm) (string, []any) {
 		var b strings.Builder
 		b.WriteString("(CASE")
 		for _, f := range fields {
+			if t.Common && f.col == "t.search_synopsis" {
+				// Typos still match there, as the match does.
+				for _, ty := range t.Typos {
+					b.WriteString(" WHEN (' ' || " + f.col + " || ' ') LIKE ? THEN " + strconv.Itoa(f.weight*matchTypo))
+					args = append(args, "% "+ty+" %")
+				}
+				continue
+			}
 			padded := "(' ' || " + f.col + " || ' ')"
 			b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchExact))
 			args = append(args, "% "+t.Term+" %")

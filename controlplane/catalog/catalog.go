@@ -335,14 +335,17 @@ type SearchPlan struct {
 	Now          time.Time
 }
 
-// PlannedTerm is one query term: it matches a token equal to Term, or
-// starting with it when Prefix is set, or equal to one of Typos. A Common
-// term (in very many titles) is not looked for in synopses.
+// PlannedTerm is one query term: it matches a token equal to Term, or,
+// when Prefix is set, a word of the title, cast, crew, genres or tags
+// starting with it (synopsis words are typed in full), or a word equal to
+// one of Typos. A Common term (in very many titles) is not looked for in
+// synopses, nor are the typos listed in CommonTypos.
 type PlannedTerm struct {
-	Term   string
-	Prefix bool
-	Common bool
-	Typos  []string
+	Term        string
+	Prefix      bool
+	Common      bool
+	Typos       []string
+	CommonTypos []string
 }
 
 // Store is the persistence the domain needs. Every method takes the tenant.

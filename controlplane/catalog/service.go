@@ -564,6 +564,23 @@ func (s *Service) Search(ctx context.Context, tenant string, q SearchQuery) (Sea
 		}
 		plan.Terms = append(plan.Terms, pt)
 	}
+	var typos []string
+	for _, pt := range plan.Terms {
+		typos = append(typos, pt.Typos...)
+	}
+	if len(typos) > 0 {
+		tdf, err := s.store.WordTitles(ctx, tenant, typos)
+		if err != nil {
+			return SearchResult{}, err
+		}
+		for i, pt := range plan.Terms {
+			for _, ty := range pt.Typos {
+				if tdf[ty] >= s.common {
+					plan.Terms[i].CommonTypos = append(plan.Terms[i].CommonTypos, ty)
+				}
+			}
+		}
+	}
 	res, err := s.store.Search(ctx, tenant, plan)
 	if err != nil {
 		return SearchResult{}, err

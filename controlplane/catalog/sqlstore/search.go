@@ -134,42 +134,62 @@ func filters(d db.Dialect, tenant string, p catalog.SearchPlan) (string, []any) 
 	return strings.Join(where, " AND "), args
 }
 
-// tsquery is the terms as a PostgreSQL tsquery: each term (as a prefix
-// when it is one) or one of its typos, all terms required. Terms are letters and digits only
-// (catalog.Tokens), so they need no quoting beyond this.
+// tsquery is the terms as a PostgreSQL tsquery: each term or one of its
+// typos, all terms required. Weights A and B (title; cast, crew, genres,
+// tags) take prefixes and common words; C (synopsis) only whole, uncommon
+// words. Terms are letters and digits only (catalog.Tokens), so they need
+// no quoting beyond this.
 func tsquery(terms []catalog.PlannedTerm) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		alts := []string{"'" + t.Term + "'"}
+		w := "'" + t.Term + "'"
+		var alts []string
 		switch {
 		case t.Prefix && t.Common:
-			alts[0] += ":*AB"
+			alts = []string{w + ":*AB"}
 		case t.Prefix:
-			alts[0] += ":*"
+			alts = []string{w + ":*AB", w}
 		case t.Common:
-			alts[0] += ":AB"
+			alts = []string{w + ":AB"}
+		default:
+			alts = []string{w}
 		}
 		for _, ty := range t.Typos {
-			alts = append(alts, "'"+ty+"'")
+			if slices.Contains(t.CommonTypos, ty) {
+				alts = append(alts, "'"+ty+"':AB")
+			} else {
+				alts = append(alts, "'"+ty+"'")
+			}
 		}
 		parts[i] = "(" + strings.Join(alts, " | ") + ")"
 	}
 	return strings.Join(parts, " & ")
 }
 
-// ftsQuery is the same query in FTS5's syntax.
+// ftsQuery is the same query in FTS5's syntax, a column filter standing for
+// the weights.
 func ftsQuery(terms []catalog.PlannedTerm) string {
+	const ab = "{search_title search_people} : "
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		alts := []string{`"` + t.Term + `"`}
-		if t.Prefix {
-			alts[0] += "*"
-		}
-		if t.Common {
-			alts[0] = "{search_title search_people} : " + alts[0]
+		w := `"` + t.Term + `"`
+		var alts []string
+		switch {
+		case t.Prefix && t.Common:
+			alts = []string{ab + w + "*"}
+		case t.Prefix:
+			alts = []string{ab + w + "*", w}
+		case t.Common:
+			alts = []string{ab + w}
+		default:
+			alts = []string{w}
 		}
 		for _, ty := range t.Typos {
-			alts = append(alts, `"`+ty+`"`)
+			if slices.Contains(t.CommonTypos, ty) {
+				alts = append(alts, ab+`"`+ty+`"`)
+			} else {
+				alts = append(alts, `"`+ty+`"`)
+			}
 		}
 		parts[i] = "(" + strings.Join(alts, " OR ") + ")"
 	}
@@ -198,22 +218,20 @@ func score(terms []catalog.PlannedTerm) (string, []any) {
 		var b strings.Builder
 		b.WriteString("(CASE")
 		for _, f := range fields {
-			if t.Common && f.col == "t.search_synopsis" {
-				// Typos still match there, as the match does.
-				for _, ty := range t.Typos {
-					b.WriteString(" WHEN (' ' || " + f.col + " || ' ') LIKE ? THEN " + strconv.Itoa(f.weight*matchTypo))
-					args = append(args, "% "+ty+" %")
-				}
-				continue
-			}
+			synopsis := f.col == "t.search_synopsis"
 			padded := "(' ' || " + f.col + " || ' ')"
-			b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchExact))
-			args = append(args, "% "+t.Term+" %")
-			if t.Prefix {
+			if !synopsis || !t.Common {
+				b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchExact))
+				args = append(args, "% "+t.Term+" %")
+			}
+			if t.Prefix && !synopsis {
 				b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchPrefix))
 				args = append(args, "% "+t.Term+"%")
 			}
 			for _, ty := range t.Typos {
+				if synopsis && slices.Contains(t.CommonTypos, ty) {
+					continue
+				}
 				b.WriteString(" WHEN " + padded + " LIKE ? THEN " + strconv.Itoa(f.weight*matchTypo))
 				args = append(args, "% "+ty+" %")
 			}

@@ -206,11 +206,11 @@ export async function renderEditor(page, { params, navigate }) {
   function values() {
     const e = form.elements;
     const credits = [
-      ...list(e.cast.value.replace(/\n/g, ';')).map((l) => { const [name, character] = l.split(/\s+as\s+/); return { name, role: 'actor', character }; }),
+      ...list(e.credits.value.replace(/\n/g, ';')).map((l) => { const [name, character] = l.split(/\s+as\s+/); return { name, role: 'actor', character }; }),
       ...list(e.crew.value.replace(/\n/g, ';')).map((l) => { const mm = l.match(/^(.*?)\s*\((.+)\)$/); return mm ? { name: mm[1], role: mm[2] } : { name: l, role: 'crew' }; }),
     ];
     const [system, value] = e.rating.value ? e.rating.value.split(':') : [];
-    const model = e.model.value;
+    const model = e['monetization.model'].value;
     const num = (v) => (v === '' ? undefined : Number(v));
     return {
       kind: e.kind.value, status: e.status.value, title: e.title.value, synopsis: e.synopsis.value,

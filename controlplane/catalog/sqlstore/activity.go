@@ -8,21 +8,6 @@ import (
 	"github.com/marquee-video/marquee/internal/db"
 )
 
-type eventRow struct {
-	TenantID        string `gorm:"primaryKey"`
-	ID              string `gorm:"primaryKey"`
-	ViewerID        string
-	ProfileID       string
-	TitleID         string
-	EpisodeID       string
-	Type            string
-	PositionSeconds float64
-	DurationSeconds float64
-	At              time.Time
-}
-
-func (eventRow) TableName() string { return "viewer_events" }
-
 type progressRow struct {
 	TenantID        string `gorm:"primaryKey"`
 	ViewerID        string `gorm:"primaryKey"`

@@ -189,10 +189,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev boo
 	if err != nil {
 		return fmt.Errorf("MARQUEE_WEBHOOK_ALLOW_CIDRS: %w", err)
 	}
+	var recoEvery time.Duration
+	if v := os.Getenv("MARQUEE_RECOMMENDATIONS_EVERY"); v != "" {
+		if recoEvery, err = time.ParseDuration(v); err != nil || recoEvery < time.Minute {
+			return errors.New("MARQUEE_RECOMMENDATIONS_EVERY must be a duration of at least 1m, such as 1h")
+		}
+	}
 	app, err := controlplane.New(ctx, controlplane.Config{
 		Addr: c.addr, DataDir: c.dataDir, DatabaseURL: c.databaseURL, RedisURL: c.redisURL,
 		SessionSecret: secret, Migrate: dev, APIKeyRequestsPerMinute: c.keyRateLimit, Log: log,
-		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow,
+		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow, RecommendationsEvery: recoEvery,
 	})
 	if err != nil {
 		return err

@@ -177,22 +177,27 @@ func buildContent(items []*Item) *contentIndex {
 	return c
 }
 
-// cosine is the exact content similarity of items i and j.
-func (c *contentIndex) cosine(i, j int) float32 {
-	a, ae := c.off[i], c.off[i+1]
-	b, be := c.off[j], c.off[j+1]
+func (c *contentIndex) vocab() int { return len(c.common) }
+
+// spread writes item i's weights into dense, indexed by token, for dot.
+func (c *contentIndex) spread(i int, dense []float32) {
+	for p := c.off[i]; p < c.off[i+1]; p++ {
+		dense[c.tok[p]] = c.w[p]
+	}
+}
+
+// unspread zeroes what spread wrote.
+func (c *contentIndex) unspread(i int, dense []float32) {
+	for p := c.off[i]; p < c.off[i+1]; p++ {
+		dense[c.tok[p]] = 0
+	}
+}
+
+// dot is the content cosine of item j and the item spread into dense.
+func (c *contentIndex) dot(dense []float32, j int) float32 {
 	var s float32
-	for a < ae && b < be {
-		switch {
-		case c.tok[a] < c.tok[b]:
-			a++
-		case c.tok[a] > c.tok[b]:
-			b++
-		default:
-			s += c.w[a] * c.w[b]
-			a++
-			b++
-		}
+	for p := c.off[j]; p < c.off[j+1]; p++ {
+		s += dense[c.tok[p]] * c.w[p]
 	}
 	return s
 }
@@ -259,7 +264,7 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 			for _, j := range touched {
 				sim := acc[j]
 				for p := c.cOff[j]; p < c.cOff[j+1]; p++ {
-					sim += mine[c.cTok[p]]
+					sim += mine[c.cTok[p]] * c.cW[p]
 				}
 				if top.admits(sim) {
 					top.push(j, sim)

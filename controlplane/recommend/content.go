@@ -212,7 +212,6 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 	limit := contentCandidates * k
 	err := parallel(ctx, n, func() func(i int) {
 		acc := make([]float32, n)
-		seen := make([]bool, n)
 		mine := make([]float32, len(c.common)) // item i's weights of common tokens
 		var touched []int32
 		var top topK
@@ -228,28 +227,27 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 					hasCommon = true
 					continue
 				}
-				for q := c.pOff[t]; q < c.pOff[t+1]; q++ {
-					j := c.pItem[q]
-					if int(j) == i {
-						continue
-					}
-					if !seen[j] {
-						seen[j] = true
+				// Item i itself is accumulated too and skipped when scoring;
+				// acc[j] > 0 marks j as touched (all weights are positive).
+				ws := c.pW[c.pOff[t]:c.pOff[t+1]]
+				for q, j := range c.pItem[c.pOff[t]:c.pOff[t+1]] {
+					if acc[j] == 0 {
 						touched = append(touched, j)
 					}
-					acc[j] += w * c.pW[q]
+					acc[j] += w * ws[q]
 				}
 			}
 			if hasCommon && len(touched) < limit {
+				// A candidate found only here scores from common tokens alone;
+				// its tiny mark does not move its score.
 				for p := c.off[i]; p < c.off[i+1] && len(touched) < limit; p++ {
 					t := c.tok[p]
 					if !c.common[t] {
 						continue
 					}
 					for q := c.pOff[t]; q < c.pOff[t+1] && q-c.pOff[t] < int32(limit); q++ {
-						j := c.pItem[q]
-						if int(j) != i && !seen[j] {
-							seen[j] = true
+						if j := c.pItem[q]; acc[j] == 0 {
+							acc[j] = math.SmallestNonzeroFloat32
 							touched = append(touched, j)
 						}
 					}
@@ -262,6 +260,9 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 			}
 			top.reset(k)
 			for _, j := range touched {
+				if int(j) == i {
+					continue
+				}
 				sim := acc[j]
 				for p := c.cOff[j]; p < c.cOff[j+1]; p++ {
 					sim += mine[c.cTok[p]] * c.cW[p]
@@ -271,7 +272,7 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 				}
 			}
 			for _, j := range touched {
-				acc[j], seen[j] = 0, false
+				acc[j] = 0
 			}
 			for p := c.cOff[i]; p < c.cOff[i+1]; p++ {
 				mine[c.cTok[p]] = 0

@@ -358,6 +358,7 @@ func build(ctx context.Context, items []Item, events []Event, opt Options) (*Mod
 			}
 			content.unspread(i, mine)
 			blended[i] = top.sorted(nil)
+			cf[i], cb[i] = nil, nil // only item i reads them: free early
 		}
 	})
 	if err != nil {

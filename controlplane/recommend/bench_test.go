@@ -80,3 +80,44 @@ func BenchmarkForViewer(b *testing.B) {
 	b.ReportMetric(q(0.95), "p95-µs")
 	b.ReportMetric(q(0.99), "p99-µs")
 }
+
+func BenchmarkSimilar(b *testing.B) {
+	items, events, _ := benchData(b)
+	m, err := recommend.Build(context.Background(), items, events, recommend.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lat []time.Duration
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		start := time.Now()
+		m.Similar(items[(i*7919)%len(items)].ID, 20, nil)
+		lat = append(lat, time.Since(start))
+		i++
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[int(0.95*float64(len(lat)-1))].Microseconds()), "p95-µs")
+}
+
+// BenchmarkUnmarshalBinary is the cost of loading a stored tenant model.
+func BenchmarkUnmarshalBinary(b *testing.B) {
+	items, events, _ := benchData(b)
+	m, err := recommend.Build(context.Background(), items, events, recommend.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	blob, err := m.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(blob)))
+	b.ResetTimer()
+	for b.Loop() {
+		var x recommend.Model
+		if err := x.UnmarshalBinary(blob); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

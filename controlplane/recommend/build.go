@@ -317,43 +317,48 @@ func build(ctx context.Context, items []Item, events []Event, opt Options) (*Mod
 	blended := make([][]neighbour, n)
 	err = parallel(ctx, n, func() func(i int) {
 		var top topK
-		var cands []neighbour
+		ctAt := make([]float32, n) // content similarity of i's content neighbours
+		mine := make([]float32, content.vocab())
 		return func(i int) {
 			if cb == nil || !content.has(i) {
 				blended[i] = cf[i]
 				return
 			}
-			cands = append(cands[:0], cf[i]...)
 			for _, c := range cb[i] {
-				cands = append(cands, neighbour{j: c.j, sim: c.sim, content: true})
+				ctAt[c.j] = c.sim
 			}
-			slices.SortFunc(cands, func(a, b neighbour) int { return cmp.Compare(a.j, b.j) })
-			top.reset(k)
-			for a := 0; a < len(cands); a++ {
-				j := cands[a].j
-				var cfSim, ctSim float32
-				have := false
-				for ; a < len(cands) && cands[a].j == j; a++ {
-					if cands[a].content {
-						ctSim, have = cands[a].sim, true
-					} else {
-						cfSim = cands[a].sim
-					}
-				}
-				a--
+			content.spread(i, mine)
+			blend := func(j int32, cfSim, ctSim float32) {
 				if !content.has(int(j)) {
 					top.pushFlag(j, cfSim, false)
-					continue
-				}
-				if !have {
-					ctSim = content.cosine(i, int(j))
+					return
 				}
 				ctSim *= scale
 				wcf := float32(1-opt.ContentWeight) * confidence(min(support[i], support[j]))
 				cfPart, ctPart := wcf*cfSim, (1-wcf)*ctSim
 				top.pushFlag(j, cfPart+ctPart, ctPart > cfPart)
 			}
+			top.reset(k)
+			for _, c := range cf[i] {
+				ct := ctAt[c.j]
+				if ct == 0 {
+					ct = content.dot(mine, int(c.j))
+				}
+				blend(c.j, c.sim, ct)
+				ctAt[c.j] = -1 // done
+			}
+			for _, c := range cb[i] {
+				if ctAt[c.j] > 0 {
+					blend(c.j, 0, c.sim)
+				}
+				ctAt[c.j] = 0
+			}
+			for _, c := range cf[i] {
+				ctAt[c.j] = 0
+			}
+			content.unspread(i, mine)
 			blended[i] = top.sorted(nil)
+			cf[i], cb[i] = nil, nil // only item i reads them: free early
 		}
 	})
 	if err != nil {

@@ -177,22 +177,27 @@ func buildContent(items []*Item) *contentIndex {
 	return c
 }
 
-// cosine is the exact content similarity of items i and j.
-func (c *contentIndex) cosine(i, j int) float32 {
-	a, ae := c.off[i], c.off[i+1]
-	b, be := c.off[j], c.off[j+1]
+func (c *contentIndex) vocab() int { return len(c.common) }
+
+// spread writes item i's weights into dense, indexed by token, for dot.
+func (c *contentIndex) spread(i int, dense []float32) {
+	for p := c.off[i]; p < c.off[i+1]; p++ {
+		dense[c.tok[p]] = c.w[p]
+	}
+}
+
+// unspread zeroes what spread wrote.
+func (c *contentIndex) unspread(i int, dense []float32) {
+	for p := c.off[i]; p < c.off[i+1]; p++ {
+		dense[c.tok[p]] = 0
+	}
+}
+
+// dot is the content cosine of item j and the item spread into dense.
+func (c *contentIndex) dot(dense []float32, j int) float32 {
 	var s float32
-	for a < ae && b < be {
-		switch {
-		case c.tok[a] < c.tok[b]:
-			a++
-		case c.tok[a] > c.tok[b]:
-			b++
-		default:
-			s += c.w[a] * c.w[b]
-			a++
-			b++
-		}
+	for p := c.off[j]; p < c.off[j+1]; p++ {
+		s += dense[c.tok[p]] * c.w[p]
 	}
 	return s
 }
@@ -207,7 +212,6 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 	limit := contentCandidates * k
 	err := parallel(ctx, n, func() func(i int) {
 		acc := make([]float32, n)
-		seen := make([]bool, n)
 		mine := make([]float32, len(c.common)) // item i's weights of common tokens
 		var touched []int32
 		var top topK
@@ -223,28 +227,27 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 					hasCommon = true
 					continue
 				}
-				for q := c.pOff[t]; q < c.pOff[t+1]; q++ {
-					j := c.pItem[q]
-					if int(j) == i {
-						continue
-					}
-					if !seen[j] {
-						seen[j] = true
+				// Item i itself is accumulated too and skipped when scoring;
+				// acc[j] > 0 marks j as touched (all weights are positive).
+				ws := c.pW[c.pOff[t]:c.pOff[t+1]]
+				for q, j := range c.pItem[c.pOff[t]:c.pOff[t+1]] {
+					if acc[j] == 0 {
 						touched = append(touched, j)
 					}
-					acc[j] += w * c.pW[q]
+					acc[j] += w * ws[q]
 				}
 			}
 			if hasCommon && len(touched) < limit {
+				// A candidate found only here scores from common tokens alone;
+				// its tiny mark does not move its score.
 				for p := c.off[i]; p < c.off[i+1] && len(touched) < limit; p++ {
 					t := c.tok[p]
 					if !c.common[t] {
 						continue
 					}
 					for q := c.pOff[t]; q < c.pOff[t+1] && q-c.pOff[t] < int32(limit); q++ {
-						j := c.pItem[q]
-						if int(j) != i && !seen[j] {
-							seen[j] = true
+						if j := c.pItem[q]; acc[j] == 0 {
+							acc[j] = math.SmallestNonzeroFloat32
 							touched = append(touched, j)
 						}
 					}
@@ -257,16 +260,19 @@ func (c *contentIndex) neighbours(ctx context.Context, k int) ([][]neighbour, er
 			}
 			top.reset(k)
 			for _, j := range touched {
+				if int(j) == i {
+					continue
+				}
 				sim := acc[j]
 				for p := c.cOff[j]; p < c.cOff[j+1]; p++ {
-					sim += mine[c.cTok[p]]
+					sim += mine[c.cTok[p]] * c.cW[p]
 				}
 				if top.admits(sim) {
 					top.push(j, sim)
 				}
 			}
 			for _, j := range touched {
-				acc[j], seen[j] = 0, false
+				acc[j] = 0
 			}
 			for p := c.cOff[i]; p < c.cOff[i+1]; p++ {
 				mine[c.cTok[p]] = 0

@@ -42,8 +42,8 @@ type historyItem struct {
 // order; several events per title add up). Titles in the history are never
 // recommended: completed ones are finished, and started ones belong on a
 // continue-watching shelf. Titles allow rejects are skipped (nil allows all).
-// Scores order the list: similar-title scores first, then trending fills.
-// With no usable history the list is trending.
+// Scores descend along the list: titles like the history first, then trending
+// titles when those run short. With no usable history the list is Trending's.
 func (m *Model) ForViewer(history []Event, n int, allow func(itemID string) bool) []Rec {
 	if n <= 0 || len(m.ids) == 0 {
 		return nil
@@ -146,8 +146,13 @@ func (m *Model) ForViewer(history []Event, n int, allow func(itemID string) bool
 }
 
 // fillTrending appends trending titles that are not seen and are allowed
-// until out has n.
+// until out has n. After other recommendations their scores are put below the
+// last one, so scores descend along every list.
 func (m *Model) fillTrending(out []Rec, n int, seen []bool, allow func(string) bool) []Rec {
+	ceiling, top := 0.0, 0.0
+	if len(out) > 0 && len(m.trendOrder) > 0 {
+		ceiling, top = out[len(out)-1].Score, float64(m.trendScore[m.trendOrder[0]])
+	}
 	for _, j := range m.trendOrder {
 		if len(out) >= n {
 			break
@@ -159,9 +164,21 @@ func (m *Model) fillTrending(out []Rec, n int, seen []bool, allow func(string) b
 		if allow != nil && !allow(id) {
 			continue
 		}
-		out = append(out, Rec{ID: id, Score: float64(m.trendScore[j]), Reason: ReasonTrending})
+		score := float64(m.trendScore[j])
+		if ceiling > 0 {
+			score = below(ceiling, score, top)
+		}
+		out = append(out, Rec{ID: id, Score: score, Reason: ReasonTrending})
 	}
 	return out
+}
+
+// below maps x in [0, top] into [ceiling/2, ceiling) keeping its order.
+func below(ceiling, x, top float64) float64 {
+	if top <= 0 {
+		return ceiling / 2
+	}
+	return ceiling * (0.5 + 0.49*x/top)
 }
 
 // Similar returns up to n titles like itemID: its neighbours, then their
@@ -221,11 +238,19 @@ func (m *Model) Similar(itemID string, n int, allow func(itemID string) bool) []
 			}
 			return cmp.Compare(a, b)
 		})
+		ceiling := 0.0
+		if len(out) > 0 && len(sc.touched) > 0 {
+			ceiling = out[len(out)-1].Score
+		}
 		for _, j := range sc.touched {
 			if len(out) == n {
 				break
 			}
-			emit(j, sc.score[j], sc.cf[j]*2 < sc.score[j])
+			score := float64(sc.score[j])
+			if ceiling > 0 {
+				score = below(ceiling, score, float64(sc.score[sc.touched[0]]))
+			}
+			emit(j, float32(score), sc.cf[j]*2 < sc.score[j])
 		}
 		for _, j := range sc.touched {
 			sc.score[j], sc.cf[j] = 0, 0

@@ -78,7 +78,10 @@ func TestForViewerExcludesHistoryAndDisallowed(t *testing.T) {
 					inHistory[e.Item] = true
 				}
 				dup := map[string]bool{}
-				for _, r := range recs {
+				for k, r := range recs {
+					if k > 0 && r.Score > recs[k-1].Score {
+						t.Fatalf("viewer %s: score rises at %d: %v then %v", v, k, recs[k-1].Score, r.Score)
+					}
 					if inHistory[r.ID] {
 						t.Fatalf("viewer %s: recommended %s from the history", v, r.ID)
 					}
@@ -299,7 +302,10 @@ func TestSimilarRespectsAllowAndFillsUp(t *testing.T) {
 		if len(recs) != n {
 			t.Fatalf("n=%d: %d recs", n, len(recs))
 		}
-		for _, r := range recs {
+		for k, r := range recs {
+			if k > 0 && r.Score > recs[k-1].Score {
+				t.Fatalf("n=%d: score rises at %d", n, k)
+			}
 			if !allow(r.ID) || r.ID == "t000001" {
 				t.Fatalf("n=%d: %s not allowed", n, r.ID)
 			}

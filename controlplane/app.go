@@ -27,6 +27,8 @@ import (
 	"github.com/marquee-video/marquee/controlplane/api"
 	"github.com/marquee-video/marquee/controlplane/assets"
 	assetstore "github.com/marquee-video/marquee/controlplane/assets/sqlstore"
+	"github.com/marquee-video/marquee/controlplane/catalog"
+	catalogstore "github.com/marquee-video/marquee/controlplane/catalog/sqlstore"
 	"github.com/marquee-video/marquee/controlplane/nodes"
 	"github.com/marquee-video/marquee/controlplane/playback"
 	pbstore "github.com/marquee-video/marquee/controlplane/playback/sqlstore"
@@ -108,7 +110,10 @@ type Config struct {
 	UsageFlushInterval time.Duration
 	// Billing configures Stripe, dunning and entitlements (zero: Stripe off).
 	Billing BillingConfig
-	Log     *slog.Logger
+	// RecommendationsEvery is how often every tenant's recommendation
+	// model is rebuilt (zero: hourly).
+	RecommendationsEvery time.Duration
+	Log                  *slog.Logger
 }
 
 // App is a running control plane.
@@ -130,6 +135,7 @@ type App struct {
 	geo        *playback.Geo
 	billing    *billingParts
 	ln         net.Listener
+	reco       *catalog.Recommender
 }
 
 // New opens every dependency and listens, without serving yet.
@@ -250,9 +256,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err = a.openPlayback(ctx, secret); err != nil {
 		return nil, err
 	}
+	catStore := catalogstore.New(a.db)
+	cat := catalog.NewService(catStore).WithObjects(objs)
+	a.reco = catalog.NewRecommender(catalog.RecommenderConfig{Catalog: cat, Store: catStore, Queue: a.queue, Log: cfg.Log})
 	a.server, err = api.New(api.Config{
 		Billing: a.billing.api, Playback: a.playback, Geo: a.geo,
 		Assets: a.assets, Nodes: registry, Media: objs, Webhooks: hooks, Uploads: ups,
+		Catalog: cat, Recommendations: a.reco,
 		Tenants: a.tenants, Authz: authz, Access: access, Log: cfg.Log, Portal: portal.Assets(),
 		APIKeyRequestsPerMinute: cfg.APIKeyRequestsPerMinute,
 		Idempotency:             idempotency.New(a.db),
@@ -396,6 +406,23 @@ func (a *App) Serve(ctx context.Context) error {
 	bg.Go(func() { a.usage.Run(bgCtx, flush) })
 	bg.Go(func() { a.billing.runDunning(bgCtx, a.log) })
 	bg.Go(func() { a.billing.runJobs(bgCtx, a.redis.ClientOpt(), a.log) })
+	// Catalog tasks (recommendation rebuilds) need the database, so the
+	// control plane serves their queue itself.
+	every := a.cfg.RecommendationsEvery
+	if every <= 0 {
+		every = time.Hour
+	}
+	tasks := asynq.NewServer(a.redis.ClientOpt(), asynq.Config{
+		Concurrency: 1, Queues: map[string]int{catalog.QueueCatalog: 1},
+		Logger: queue.Logger(a.log), LogLevel: asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(catalog.TaskRebuild, a.reco.HandleRebuild)
+	if err := tasks.Start(mux); err != nil {
+		a.log.Error("catalog task server", "err", err)
+		tasks = nil
+	}
+	bg.Go(func() { a.reco.RunSchedule(bgCtx, every) })
 	var err error
 	select {
 	case err = <-errc:
@@ -410,6 +437,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	stopBackground()
 	bg.Wait()
+	if tasks != nil {
+		tasks.Shutdown()
+	}
 	a.close()
 	return err
 }

@@ -4,7 +4,7 @@
 //	marquee controlplane   the API server on PostgreSQL and Redis
 //	marquee worker         a data-plane node: transcode, package, upload
 //	marquee migrate        apply, roll back or show the database migrations
-//	marquee admin          operator tasks (create-user, sign-playback-token)
+//	marquee admin          operator tasks (create-user, sign-playback-token, usage-export, reco-eval)
 //
 // Configuration comes from defaults, then the environment (DATABASE_URL,
 // REDIS_URL, MARQUEE_*), then flags, and is validated in one place.
@@ -57,7 +57,7 @@ commands:
   controlplane   run the API server (DATABASE_URL, REDIS_URL)
   worker         run a data-plane worker node (MARQUEE_CONTROLPLANE_URL, MARQUEE_NODE_KEY, REDIS_URL)
   migrate        up | down | status
-  admin          create-user | sign-playback-token | usage-export (run "marquee admin" for their flags)
+  admin          create-user | sign-playback-token | usage-export | reco-eval (run "marquee admin" for their flags)
 
 Run "marquee <command> -h" for a command's flags.
 `
@@ -197,10 +197,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, dev boo
 			return fmt.Errorf("MARQUEE_TRUSTED_PROXY_CIDRS: %w", err)
 		}
 	}
+	var recoEvery time.Duration
+	if v := os.Getenv("MARQUEE_RECOMMENDATIONS_EVERY"); v != "" {
+		if recoEvery, err = time.ParseDuration(v); err != nil || recoEvery < time.Minute {
+			return errors.New("MARQUEE_RECOMMENDATIONS_EVERY must be a duration of at least 1m, such as 1h")
+		}
+	}
 	app, err := controlplane.New(ctx, controlplane.Config{
 		Addr: c.addr, DataDir: c.dataDir, DatabaseURL: c.databaseURL, RedisURL: c.redisURL,
 		SessionSecret: secret, Migrate: dev, APIKeyRequestsPerMinute: c.keyRateLimit, Log: log,
-		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow,
+		S3: s3, NodeKey: nodeKey, WebhookAllowCIDRs: hookAllow, RecommendationsEvery: recoEvery,
 		PublicURL: os.Getenv("MARQUEE_PUBLIC_URL"), KEK: os.Getenv("MARQUEE_KEK"),
 		GeoHeader: os.Getenv("MARQUEE_GEO_HEADER"), TrustedProxyCIDRs: trusted, GeoIPDB: os.Getenv("MARQUEE_GEOIP_DB"),
 		// Stripe is off without a secret key; MARQUEE_STRIPE_API_URL points
@@ -376,7 +382,8 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 const adminUsage = `usage: marquee admin <task> [flags]
   create-user --email E --password P (--platform | --tenant ID) [--role R]
   sign-playback-token --key-id K --private-key-file F --playback-id P [--aud v|t|l] [--ttl 1h] [--viewer V] ...
-  usage-export [--period YYYY-MM] [--format json|csv] [--out FILE]`
+  usage-export [--period YYYY-MM] [--format json|csv] [--out FILE]
+  reco-eval (--input interactions.csv | --generate N) [--split leave-last-out|temporal] [--k 10]`
 
 func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -389,6 +396,8 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return signPlaybackToken(args[1:], stdout, stderr)
 	case "usage-export":
 		return usageExport(ctx, args[1:], stdout, stderr)
+	case "reco-eval":
+		return recoEval(ctx, args[1:], stdout, stderr)
 	}
 	return errors.New(adminUsage)
 }

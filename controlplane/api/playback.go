@@ -21,7 +21,6 @@ const (
 	ParamPlaybackID  = "playback_id"
 	ParamSigningKey  = "signing_key"
 	ParamCDN         = "cdn"
-	ParamViewer      = "viewer"
 	ParamProfile     = "profile"
 	ParamEntitlement = "entitlement"
 	// Public playback paths: a playback id with its manifest extension,

@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/marquee-video/marquee/controlplane/assets"
+	"github.com/marquee-video/marquee/controlplane/catalog"
 	"github.com/marquee-video/marquee/controlplane/nodes"
 	"github.com/marquee-video/marquee/controlplane/playback"
 	"github.com/marquee-video/marquee/controlplane/uploads"
@@ -79,6 +80,12 @@ type Config struct {
 	// Billing serves usage, price books, invoices, Stripe and viewer
 	// commerce; without it the billing routes are not registered.
 	Billing *Billing
+	// Catalog serves titles, collections, search and viewer activity;
+	// without it those routes are not registered.
+	Catalog *catalog.Service
+	// Recommendations serves the recommendation routes; without it they
+	// are not registered.
+	Recommendations *catalog.Recommender
 }
 
 // Server is the HTTP API.

@@ -116,6 +116,15 @@ func TestRowLevelSecurity(t *testing.T) {
 				"INSERT INTO viewers (tenant_id, id, created_at) VALUES (?, 'v1', now())",
 				"INSERT INTO viewer_profiles (tenant_id, viewer_id, id, name, created_at) VALUES (?, 'v1', 'p1', 'Kid', now())",
 				"INSERT INTO entitlements (tenant_id, id, viewer_id, kind, tier, created_at) VALUES (?, 'ent_1', 'v1', 'svod', 'gold', now())",
+				"INSERT INTO titles (tenant_id, id, kind, status, title, created_at, updated_at) VALUES (?, 'ttl_1', 'series', 'published', 'Show', now(), now())",
+				"INSERT INTO catalog_terms (tenant_id, term, titles) VALUES (?, 'show', 1)",
+				"INSERT INTO seasons (tenant_id, id, title_id, number, created_at, updated_at) VALUES (?, 'sea_1', 'ttl_1', 1, now(), now())",
+				"INSERT INTO episodes (tenant_id, id, title_id, season_id, number, created_at, updated_at) VALUES (?, 'epi_1', 'ttl_1', 'sea_1', 1, now(), now())",
+				"INSERT INTO collections (tenant_id, id, name, status, created_at, updated_at) VALUES (?, 'col_1', 'Row', 'published', now(), now())",
+				"INSERT INTO collection_items (tenant_id, collection_id, position, title_id) VALUES (?, 'col_1', 0, 'ttl_1')",
+				"INSERT INTO viewer_events (tenant_id, id, viewer_id, title_id, type, at) VALUES (?, 'vev_1', 'v1', 'ttl_1', 'play', now())",
+				"INSERT INTO watch_progress (tenant_id, viewer_id, title_id, updated_at) VALUES (?, 'v1', 'ttl_1', now())",
+				"INSERT INTO recommendation_models (tenant_id, model, built_at) VALUES (?, '\\x00', now())",
 			} {
 				if err := tx.Exec(q, ten.ID).Error; err != nil {
 					return err

@@ -11,12 +11,14 @@ import * as branding from './pages/branding.js';
 import * as videos from './pages/videos.js';
 import * as playback from './pages/playback.js';
 import * as billing from './pages/billing.js';
+import * as catalog from './pages/catalog.js';
 
 const canHaveSubTenants = (t) => t?.kind === 'platform' || t?.kind === 'reseller';
 
 /** Routes with a parameter: a pattern and what it matches to. */
 const paramRoutes = [
   { pattern: /^\/videos\/([^/]+)$/, keys: ['id'], title: 'Video', nav: 'videos', render: videos.renderDetail },
+  { pattern: /^\/catalog\/([^/]+)$/, keys: ['id'], title: 'Title', nav: 'catalog', render: catalog.renderEditor },
 ];
 
 function matchRoute(path) {
@@ -33,6 +35,7 @@ const routes = {
   '/signup': { title: 'Sign up', public: true, render: auth.renderSignup },
   '/dashboard': { title: 'Dashboard', nav: 'dashboard', render: dashboard.render },
   '/videos': { title: 'Videos', nav: 'videos', render: videos.render },
+  '/catalog': { title: 'Catalog', nav: 'catalog', render: catalog.render },
   '/api-keys': { title: 'API keys', nav: 'api-keys', render: apiKeys.render },
   '/playback': { title: 'Playback', nav: 'playback', render: playback.render },
   '/tenants': { title: 'Sub-tenants', nav: 'tenants', render: subTenants.render, allowed: canHaveSubTenants },
@@ -156,6 +159,7 @@ function focusHeading(page) {
 const NAV = [
   { id: 'dashboard', label: 'Dashboard', icon: 'grid', href: '#/dashboard', testid: 'nav-dashboard' },
   { id: 'videos', label: 'Videos', icon: 'film', href: '#/videos', testid: 'nav-videos' },
+  { id: 'catalog', label: 'Catalog', icon: 'grid', href: '#/catalog', testid: 'nav-catalog' },
   { id: 'api-keys', label: 'API keys', icon: 'key', href: '#/api-keys', testid: 'nav-api-keys' },
   { id: 'playback', label: 'Playback', icon: 'shield', href: '#/playback', testid: 'nav-playback' },
   { id: 'tenants', label: 'Sub-tenants', icon: 'network', href: '#/tenants', testid: 'nav-tenants', when: canHaveSubTenants },

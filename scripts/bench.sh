@@ -28,3 +28,8 @@ fi
 if [ "${BENCH_SKIP_BILLING:-0}" != 1 ]; then
 	bash "$REPO_ROOT/bench/billing.sh"
 fi
+# Catalog (issue 6): search and recommendations at 1,000,000 titles (seeding
+# takes a few minutes) and the offline evaluation; BENCH_SKIP_CATALOG=1 skips it.
+if [ "${BENCH_SKIP_CATALOG:-0}" != 1 ]; then
+	bash "$REPO_ROOT/bench/catalog.sh"
+fi

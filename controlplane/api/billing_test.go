@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,24 @@ func TestUsageIngestAndQuery(t *testing.T) {
 		exp := s.Must(t, 200, cptest.Request{Method: "GET", Path: "/v1/ops/usage?period=" + period, Token: ops}).JSON(t)
 		if n := len(exp["usage"].([]any)); n != 5 {
 			t.Errorf("ops export holds %d usage rows, want 5: %v", n, exp["usage"])
+		}
+		// The export adds up: per meter, what was sent, across the reseller
+		// and its sub-tenants, and per tenant of the subtree.
+		sums, perTenant := map[string]float64{}, map[string]float64{}
+		for _, row := range exp["usage"].([]any) {
+			m := row.(map[string]any)
+			q, err := strconv.ParseFloat(fmt.Sprint(m["quantity"]), 64)
+			if err != nil {
+				t.Fatalf("export row %v: %v", m, err)
+			}
+			sums[m["meter"].(string)] += q
+			perTenant[m["tenant_id"].(string)] += q
+		}
+		if sums["transcode_seconds"] != 120.5 || sums["egress_bytes"] != 1005 || sums["drm_licenses"] != 3 {
+			t.Errorf("ops export sums %v, want transcode 120.5, egress 1005, licenses 3", sums)
+		}
+		if perTenant[c1] != 120.5 || perTenant[c2] != 1000 || perTenant[r1] != 5 || perTenant[c3] != 3 {
+			t.Errorf("ops export per tenant %v", perTenant)
 		}
 		csvRes := s.Must(t, 200, cptest.Request{Method: "GET", Path: "/v1/ops/usage?format=csv&period=" + period, Token: ops})
 		rows, err := csv.NewReader(strings.NewReader(string(csvRes.Body))).ReadAll()

@@ -19,9 +19,15 @@ BEGIN_MARK='<!-- catalog:begin -->'
 END_MARK='<!-- catalog:end -->'
 mkdir -p "$OUT"
 
-say "search and recommendations on PostgreSQL (seeding 1,000,000 titles first)"
-MARQUEE_BENCH_CATALOG=1 go test ./controlplane/catalog/sqlstore/ -run '^$' -bench . -benchtime 100x -timeout 60m -v 2>&1 |
-	grep -av maintnotifications | tee "$OUT/catalog-bench.txt"
+# CATALOG_BENCH_OUTPUT=FILE reuses the output of an earlier run of the Go
+# benchmark instead of seeding again.
+if [ -n "${CATALOG_BENCH_OUTPUT:-}" ]; then
+	cp "$CATALOG_BENCH_OUTPUT" "$OUT/catalog-bench.txt"
+else
+	say "search and recommendations on PostgreSQL (seeding 1,000,000 titles first)"
+	MARQUEE_BENCH_CATALOG=1 go test ./controlplane/catalog/sqlstore/ -run '^$' -bench . -benchtime 100x -timeout 60m -v 2>&1 |
+		grep -av maintnotifications | tee "$OUT/catalog-bench.txt"
+fi
 say "offline evaluation (generated data with planted clusters)"
 go run ./cmd/marquee admin reco-eval --generate 100000 --split leave-last-out | tee "$OUT/reco-eval-llo.md"
 go run ./cmd/marquee admin reco-eval --generate 100000 --split temporal | tee "$OUT/reco-eval-temporal.md"
@@ -40,7 +46,7 @@ section=$(mktemp)
 	echo
 	echo "| search | p50 ms | p95 ms |"
 	echo "|---|--:|--:|"
-	grep -aE '^BenchmarkSearchPostgres/' "$OUT/catalog-bench.txt" | while read -r name _; do
+	grep -aE '^BenchmarkSearchPostgres/.*ns/op' "$OUT/catalog-bench.txt" | while read -r name _; do
 		b=${name%-[0-9]*}
 		echo "| ${b#BenchmarkSearchPostgres/} | $(metric "$b" p50-ms) | $(metric "$b" p95-ms) |"
 	done
@@ -49,7 +55,7 @@ section=$(mktemp)
 	echo
 	echo "| query | p50 ms | p95 ms |"
 	echo "|---|--:|--:|"
-	grep -aE '^BenchmarkRecommendationsPostgres/' "$OUT/catalog-bench.txt" | while read -r name _; do
+	grep -aE '^BenchmarkRecommendationsPostgres/.*ns/op' "$OUT/catalog-bench.txt" | while read -r name _; do
 		b=${name%-[0-9]*}
 		echo "| ${b#BenchmarkRecommendationsPostgres/} | $(metric "$b" p50-ms) | $(metric "$b" p95-ms) |"
 	done

@@ -153,13 +153,24 @@ step('sign up in the portal; a DRM video starts transcoding', async () => {
   token = await page.evaluate(() => localStorage.getItem('marquee.token'));
   assert.ok(token, 'the portal keeps the session token');
 
-  // The asset transcodes while the next steps run.
-  const res = await apiJSON('/v1/assets', { method: 'POST', body: { input: clipURL, playback_policy: 'drm' } });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  assetId = res.body.id;
-  assert.equal(res.body.protected, true);
-  drmPID = res.body.playback_ids[0].id;
-  assert.equal(res.body.playback_ids[0].policy, 'drm');
+  // The asset transcodes while the next steps run: added in the portal,
+  // encrypted, by URL.
+  await tid('nav-videos').click();
+  await tid('video-add').click();
+  await tid('video-add-dialog').waitFor();
+  const created = page.waitForResponse((r) => r.url().endsWith('/v1/assets') && r.request().method() === 'POST');
+  await tid('video-url-input').fill(clipURL);
+  await tid('video-url-protection').selectOption('drm');
+  await tid('video-url-submit').click();
+  const res = await created;
+  assert.equal(res.status(), 201, await res.text());
+  const body = await res.json();
+  assert.equal(body.protected, true, 'the portal asked for an encrypted video');
+  await tid('video-add-dialog').waitFor({ state: 'detached' });
+  assetId = body.id;
+  // Asking for an encrypted video also made its first (drm) playback id.
+  assert.equal(body.playback_ids?.[0]?.policy, 'drm', JSON.stringify(body.playback_ids));
+  drmPID = body.playback_ids[0].id;
 }, 90_000);
 
 step('create an ES256 signing key: the private key is shown once', async () => {

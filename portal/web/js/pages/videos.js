@@ -192,20 +192,33 @@ export function render(page, { navigate }) {
 
 // --- add video ------------------------------------------------------------------
 
+// protectionField chooses how a new video is packaged: clear (played from
+// /stream and public or signed playback ids) or encrypted (cenc + cbcs,
+// played only through drm playback ids with a license).
+function protectionField(testid) {
+  const select = h('select', { name: 'protection', class: 'input', testid },
+    h('option', { value: 'clear' }, 'Clear'),
+    h('option', { value: 'drm' }, 'DRM-encrypted (Clear Key, Widevine, PlayReady, FairPlay)'));
+  return field({ label: 'Protection', name: 'protection', control: select, hint: 'Encrypted videos play only through a drm playback id and a license. This cannot be changed later.' });
+}
+
 function openAddDialog({ onCreated, onUploaded }) {
   // From a URL.
   const urlSubmit = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'video-url-submit' }, icon('globe', 17), h('span', null, 'Import video'));
   const urlForm = h('form', { class: 'form', novalidate: true, testid: 'video-url-form' },
     formAlert(),
     field({ label: 'Video URL', name: 'input', type: 'url', testid: 'video-url-input', placeholder: 'https://media.example.com/trailer.mp4', hint: 'A direct link to a video file that Marquee can download (MP4, MOV, MKV, WebM…).' }),
+    protectionField('video-url-protection'),
     h('div', { class: 'form-actions' }, urlSubmit));
   urlForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(urlForm);
     const input = urlForm.elements.input.value.trim();
     if (!input) { showProblem(urlForm, { field: 'input', message: 'Paste a link to a video file.' }); return; }
+    const body = { input };
+    if (urlForm.elements.protection.value === 'drm') body.playback_policy = 'drm';
     try {
-      const asset = await busy(urlSubmit, () => api('POST', '/v1/assets', { body: { input } }));
+      const asset = await busy(urlSubmit, () => api('POST', '/v1/assets', { body }));
       close();
       toast('Video added: transcoding has started');
       onCreated(asset);
@@ -223,6 +236,7 @@ function openAddDialog({ onCreated, onUploaded }) {
   const fileForm = h('form', { class: 'form', novalidate: true, testid: 'video-upload-form' },
     formAlert(),
     field({ label: 'Video file', name: 'file', control: fileInput, hint: `Sent in ${CHUNK_SIZE / (1024 * 1024)} MiB chunks. If the connection drops, pick the same file again to resume where it stopped.` }),
+    protectionField('video-upload-protection'),
     progress,
     h('div', { class: 'form-actions' }, cancelBtn, uploadSubmit));
   let controller = null;
@@ -258,7 +272,9 @@ function openAddDialog({ onCreated, onUploaded }) {
         try { await uploadOffset(upload.location); } catch { upload = null; }
       }
       if (!upload) {
-        const reserved = await api('POST', '/v1/uploads', { body: { size: file.size } });
+        const reserve = { size: file.size };
+        if (fileForm.elements.protection.value === 'drm') reserve.playback_policy = 'drm';
+        const reserved = await api('POST', '/v1/uploads', { body: reserve });
         const endpoint = new URL(reserved.url, location.href).href;
         const loc = await createTusUpload(endpoint, file.size);
         upload = { id: reserved.id, location: loc, expires_at: reserved.expires_at };

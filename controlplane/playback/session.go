@@ -20,7 +20,8 @@ import (
 	"github.com/marquee-video/marquee/policies"
 )
 
-// Viewer context the edge tells us.
+// Request is a viewer's request to play: the playback id, the token, and
+// what the edge tells about the viewer.
 type Request struct {
 	PlaybackID string
 	Token      string

@@ -265,14 +265,26 @@ step('the Billing page charts each meter with uPlot and lists the sent quantitie
   for (const meter of ['transcode_seconds', 'egress_bytes', 'drm_licenses']) {
     const chart = tid(`usage-chart-${meter}`);
     await chart.locator('canvas').waitFor();
-    // The series is drawn: pixels of its stroke colour (#6d4aff) on the canvas.
-    const drawn = await chart.locator('canvas').evaluate((c) => {
+    // The series is drawn: pixels of its stroke colour (#6d4aff) on the
+    // canvas, along the month's days so far (the line runs from the 1st,
+    // at 0, to today's usage on an axis of the whole month).
+    const { drawn, extent, width } = await chart.locator('canvas').evaluate((c) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && d[i + 2] > 200 && d[i] < 160 && d[i + 1] < 130) n++;
-      return n;
+      let n = 0; let lo = Infinity; let hi = -1;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] > 200 && d[i + 2] > 200 && d[i] < 160 && d[i + 1] < 130) {
+          n++;
+          const x = (i / 4) % c.width;
+          lo = Math.min(lo, x); hi = Math.max(hi, x);
+        }
+      }
+      return { drawn: n, extent: hi - lo, width: c.width };
     });
     assert.ok(drawn > 0, `${meter}: the chart draws its data`);
+    const now = new Date();
+    const day = now.getUTCDate();
+    const daysInMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).getUTCDate();
+    if (day >= 3) assert.ok(extent >= 0.5 * ((day - 1) / daysInMonth) * width, `${meter}: the line spans the month so far (${extent}px of ${width})`);
   }
   assert.equal(await page.locator('[data-testid^="usage-chart-"]').count(), 3, 'one chart per meter used, no others');
   assert.match(await tid('usage-chart-transcode_seconds').locator('figcaption').textContent(), /Transcode \(minutes\)/);

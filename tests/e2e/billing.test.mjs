@@ -13,7 +13,9 @@
 //   draft is generated, its lines (one per meter and dimension set) carry
 //   the amounts this test recomputes from the plan and the usage, and it is
 //   finalized → the ops export (CSV and JSON downloads) holds the usage per
-//   tenant and the invoice → no uncaught page errors.
+//   tenant and the invoice → acting as the reseller, its Billing page shows
+//   the invoice it received, its plan and its subtree's usage → no uncaught
+//   page errors.
 //
 // Usage is recorded after the plan is assigned, at times in the hour of the
 // assignment or later (usage is rated by the plan in force in its hour).
@@ -424,6 +426,46 @@ step('the ops export downloads the usage per tenant and the invoice, as CSV and 
   assert.equal(inv?.total, invoice.total);
   assert.equal(inv?.lines.length, invoice.lines.length);
   await shot('export', { fullPage: true });
+});
+
+step('acting as the reseller: its invoice received, its account on the plan, its subtree\'s usage', async () => {
+  await tid('nav-tenants').click();
+  await page.waitForURL(/#\/tenants$/);
+  await tid('tenant-row').filter({ hasText: resellerName }).getByTestId('tenant-act-as').click();
+  await page.waitForURL(/#\/dashboard$/);
+  assert.equal(await tid('acting-name').textContent(), resellerName);
+  await tid('nav-billing').click();
+  await page.waitForURL(/#\/billing$/);
+
+  const acct = tid('billing-account');
+  await acct.waitFor();
+  const facts = await acct.textContent();
+  assert.ok(facts.includes(invoice.lines.find((l) => l.kind === 'base_fee').plan_id), facts);
+  assert.ok(facts.includes(invoice.issuer_id), facts);
+  assert.match(await tid('billing-dunning').textContent(), /ok/);
+
+  const row = tid('invoices-received').getByTestId('invoice-row');
+  await row.waitFor();
+  assert.equal(await row.count(), 1);
+  const text = await row.textContent();
+  assert.ok(text.includes(period) && text.includes('open') && text.includes(money(invoice.total)), text);
+  assert.equal(await row.getByTestId('invoice-finalize').count(), 0, 'the receiver cannot finalize');
+  await row.getByTestId('invoice-lines-toggle').click();
+  await tid('invoices-received').getByTestId('invoice-lines').locator('tbody tr').first().waitFor();
+  assert.equal(await tid('invoices-received').getByTestId('invoice-lines').locator('tbody tr').count(), invoice.lines.length);
+
+  // The reseller's own usage view holds its subtree: all of the sent usage.
+  const rows = await tid('usage-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent.trim())));
+  assert.deepEqual(rows.map(([meter, dims, quantity, events]) => ({ meter, dims, quantity, events }))
+    .sort((a, b) => `${a.meter} ${a.dims}`.localeCompare(`${b.meter} ${b.dims}`)), EXPECTED_USAGE);
+  // A reseller has a price book and issues invoices, but has no ops export.
+  await tid('billing-plans').waitFor();
+  await tid('invoices-issued-empty').waitFor();
+  assert.equal(await tid('billing-export').count(), 0);
+  await shot('reseller', { fullPage: true });
+
+  await tid('acting-return').click();
+  await tid('acting-banner').waitFor({ state: 'detached' });
 });
 
 step('no uncaught errors on the page', async () => {

@@ -8,13 +8,14 @@ import {
   badge, busy, button, clearErrors, emptyState, field, formAlert, formatDate, h, loadError, loadingRegion, mount, showProblem, toast,
 } from '../ui.js';
 
+// Test ids are literal so the tests and the test-id guard (go test ./portal) find them.
 const METERS = [
-  { id: 'transcode_seconds', label: 'Transcode', unit: 'minutes', scale: 1 / 60, split: 'tier' },
-  { id: 'egress_bytes', label: 'Egress', unit: 'GB', scale: 1e-9, split: 'cdn' },
-  { id: 'storage_byte_hours', label: 'Storage', unit: 'GB-hours', scale: 1e-9, split: '' },
-  { id: 'playback_seconds', label: 'Playback', unit: 'minutes', scale: 1 / 60, split: '' },
-  { id: 'drm_licenses', label: 'DRM licences', unit: 'licences', scale: 1, split: '' },
-  { id: 'ad_impressions', label: 'Ad impressions', unit: 'impressions', scale: 1, split: '' },
+  { id: 'transcode_seconds', label: 'Transcode', unit: 'minutes', scale: 1 / 60, split: 'tier', testid: 'usage-chart-transcode_seconds' },
+  { id: 'egress_bytes', label: 'Egress', unit: 'GB', scale: 1e-9, split: 'cdn', testid: 'usage-chart-egress_bytes' },
+  { id: 'storage_byte_hours', label: 'Storage', unit: 'GB-hours', scale: 1e-9, split: '', testid: 'usage-chart-storage_byte_hours' },
+  { id: 'playback_seconds', label: 'Playback', unit: 'minutes', scale: 1 / 60, split: '', testid: 'usage-chart-playback_seconds' },
+  { id: 'drm_licenses', label: 'DRM licences', unit: 'licences', scale: 1, split: '', testid: 'usage-chart-drm_licenses' },
+  { id: 'ad_impressions', label: 'Ad impressions', unit: 'impressions', scale: 1, split: '', testid: 'usage-chart-ad_impressions' },
 ];
 
 const canIssue = (t) => t?.kind === 'platform' || t?.kind === 'reseller';
@@ -92,24 +93,30 @@ async function loadUsage(el) {
       el.replaceChildren(emptyState({ iconName: 'grid', testid: 'usage-empty', title: 'No usage yet this month', body: 'Transcoding, storage, egress and playback show here as they happen.' }));
       return;
     }
-    const days = [...new Set(byDay.data.map((p) => p.period_start))].sort();
-    const xs = days.map((d) => Date.parse(d) / 1000);
+    // Every UTC day of the month up to today (days without usage are 0) on
+    // an axis spanning the whole month: with only the days that had usage,
+    // a single day left uPlot's time axis auto-ranged over years and the
+    // month's usage shrank to a dot at its edge.
+    const start = Date.parse(from);
+    const now = new Date();
+    const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+    const xs = [];
+    for (let t = start; t <= Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()); t += 86_400_000) xs.push(t / 1000);
     const charts = h('div', { class: 'usage-charts' });
     el.replaceChildren(charts, usageTable(byDims.data));
     for (const m of used) {
-      const holder = h('figure', { class: 'usage-chart', testid: `usage-chart-${m.id}` },
+      const holder = h('figure', { class: 'usage-chart', testid: m.testid },
         h('figcaption', null, `${m.label} (${m.unit})`));
       charts.append(holder);
-      const ys = days.map((d) => {
-        const p = byDay.data.find((x) => x.meter === m.id && x.period_start === d);
-        return p ? Number(p.quantity) * m.scale : 0;
-      });
+      const ys = xs.map((x) => byDay.data
+        .filter((p) => p.meter === m.id && Date.parse(p.period_start) / 1000 === x)
+        .reduce((sum, p) => sum + Number(p.quantity) * m.scale, 0));
       // eslint-disable-next-line no-new
       new uPlot({
         width: Math.min(560, Math.max(280, el.clientWidth - 24)), height: 200,
         series: [{}, { label: m.label, stroke: '#6d4aff', fill: 'rgba(109,74,255,0.12)', width: 2 }],
         axes: [{}, { size: 70, values: (u, vals) => vals.map((v) => (v === 0 ? '0' : String(Number(v.toPrecision(3))))) }],
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: () => [start / 1000, next / 1000 - 1] } },
       }, [xs, ys], holder);
     }
   } catch (err) {
@@ -147,15 +154,15 @@ function fact(label, value) {
 async function loadReceived(el) {
   try {
     const p = await listPage('/v1/invoices', { limit: 24 });
-    el.replaceChildren(invoiceTable(p.data, 'invoices-received', false));
+    el.replaceChildren(invoiceTable(p.data, 'invoices-received', 'invoices-received-empty', false));
   } catch (err) {
     el.replaceChildren(loadError(err, () => loadReceived(el)));
   }
 }
 
-function invoiceTable(invoices, testid, issued, onChange) {
+function invoiceTable(invoices, testid, emptyTestid, issued, onChange) {
   if (invoices.length === 0) {
-    return emptyState({ iconName: 'info', testid: `${testid}-empty`, title: 'No invoices yet', body: issued ? 'Generate this month’s drafts below.' : 'Invoices appear here each month.' });
+    return emptyState({ iconName: 'info', testid: emptyTestid, title: 'No invoices yet', body: issued ? 'Generate this month’s drafts below.' : 'Invoices appear here each month.' });
   }
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table', testid },
     h('thead', null, h('tr', null,
@@ -283,7 +290,7 @@ async function loadIssued(el) {
         loadIssued(el);
       } catch (err) { toast(err.message, 'danger'); }
     });
-    el.replaceChildren(h('div', { class: 'form-actions' }, gen), invoiceTable(p.data, 'invoices-issued', true, () => loadIssued(el)));
+    el.replaceChildren(h('div', { class: 'form-actions' }, gen), invoiceTable(p.data, 'invoices-issued', 'invoices-issued-empty', true, () => loadIssued(el)));
   } catch (err) {
     el.replaceChildren(loadError(err, () => loadIssued(el)));
   }

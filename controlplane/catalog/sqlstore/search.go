@@ -286,7 +286,10 @@ func searchSQL(d db.Dialect, score, from, where string, terms bool) string {
 	}
 	return "WITH m AS MATERIALIZED (SELECT t.id, " + score + " AS score, length(t.search_title) AS len, COALESCE(t.release_year, 0) AS year0," +
 		" t.search_title AS st, t.kind, t.release_year, t.rating, t.genres, t.cast_names FROM " + from + " WHERE " + where + ")" +
-		" SELECT * FROM (SELECT 'hit' AS facet, m.id AS value, m.score AS n, ROW_NUMBER() OVER (ORDER BY " + order + ") AS rk FROM m ORDER BY " + order + " LIMIT ? OFFSET ?) AS hits" +
+		// The page first (a top-N sort), then its ranks: numbering every
+		// match would sort them all.
+		" SELECT * FROM (SELECT 'hit' AS facet, m.id AS value, m.score AS n, ROW_NUMBER() OVER (ORDER BY " + order + ") AS rk" +
+		" FROM (SELECT * FROM m ORDER BY " + order + " LIMIT ? OFFSET ?) AS m) AS hits" +
 		" UNION ALL SELECT 'kind', m.kind, count(*), 0 FROM m GROUP BY m.kind" +
 		" UNION ALL SELECT 'year', CAST(m.release_year AS TEXT), count(*), 0 FROM m WHERE m.release_year IS NOT NULL GROUP BY m.release_year" +
 		" UNION ALL SELECT 'rating', m.rating, count(*), 0 FROM m WHERE m.rating IS NOT NULL GROUP BY m.rating" +

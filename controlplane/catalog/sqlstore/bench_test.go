@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	neturl "net/url"
 	"os"
 	"slices"
 	"strings"
@@ -147,7 +149,7 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 		b.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP INDEX titles_search_idx; DROP INDEX catalog_terms_trgm_idx; SET maintenance_work_mem = '512MB'"); err != nil {
+	if _, err := conn.Exec(ctx, "DROP INDEX titles_search_idx; DROP INDEX titles_genres_idx; DROP INDEX catalog_terms_trgm_idx; SET maintenance_work_mem = '512MB'"); err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now().UTC()
@@ -220,6 +222,7 @@ func seed(b *testing.B, url string, tenants []string, withInteractions bool) []c
 	}
 	for _, q := range []string{
 		"CREATE INDEX titles_search_idx ON titles USING gin (tenant_id, search_doc)",
+		"CREATE INDEX titles_genres_idx ON titles USING gin (tenant_id, genres jsonb_path_ops)",
 		"CREATE INDEX catalog_terms_trgm_idx ON catalog_terms USING gin (tenant_id, term gin_trgm_ops)",
 		"VACUUM ANALYZE",
 	} {
@@ -265,16 +268,7 @@ func p95(b *testing.B, fn func(i int)) {
 // catalog.Service (query parsing, typo vocabulary, ranking, facets).
 func BenchmarkSearchPostgres(b *testing.B) {
 	heavy(b)
-	url := dbtest.NewPostgresDatabase(b)
-	d, err := db.OpenPostgres(context.Background(), url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = d.Close() })
-	tenants := catalogtest.Tenants(b, d, benchTenants)
-	start := time.Now()
-	titles := seed(b, url, tenants, false)
-	b.Logf("seeded %d titles in %s", benchTenants*benchTitles, time.Since(start).Round(time.Second))
+	d, tenants, titles := searchData(b)
 	s := catalog.NewService(sqlstore.New(d))
 	// Queries built from the tenant's own titles: a word of a title, two,
 	// a prefix, a typo, a cast member; with and without viewer filters.
@@ -334,6 +328,78 @@ func BenchmarkSearchPostgres(b *testing.B) {
 			})
 		})
 	}
+}
+
+// searchData opens the search benchmark's database: a fresh one, seeded and
+// dropped at the end, or, with MARQUEE_BENCH_CATALOG_DB=name, a kept one of
+// that name, seeded on the first run and migrated up and reused after, to
+// iterate on queries without seeding again. It returns the tenants, the
+// measured one first, and that tenant's titles (regenerated from the same
+// seed on reuse: the queries use their words, not their ids).
+func searchData(b *testing.B) (*db.DB, []string, []catalog.Title) {
+	b.Helper()
+	ctx := context.Background()
+	url := dbtest.NewPostgresDatabase(b)
+	kept := os.Getenv("MARQUEE_BENCH_CATALOG_DB")
+	reuse := false
+	if kept != "" {
+		if strings.Trim(kept, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			b.Fatalf("MARQUEE_BENCH_CATALOG_DB=%q: not a plain lower-case database name", kept)
+		}
+		admin, err := pgx.Connect(ctx, dbtest.PostgresURL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Close(ctx)
+		if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", kept).Scan(&reuse); err != nil {
+			b.Fatal(err)
+		}
+		u, err := neturl.Parse(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !reuse {
+			// A copy of the fresh migrated database, which the test drops.
+			if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", kept, strings.TrimPrefix(u.Path, "/"))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		u.Path = "/" + kept
+		url = u.String()
+	}
+	d, err := db.OpenPostgres(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = d.Close() })
+	if reuse {
+		if err := d.MigrateUp(ctx, slog.New(slog.DiscardHandler)); err != nil {
+			b.Fatal(err)
+		}
+		first := newCorpus(1)
+		titles := make([]catalog.Title, benchTitles)
+		for i := range titles {
+			titles[i] = first.title(time.Now().UTC())
+		}
+		var measured, others []string
+		err := d.System(ctx, func(tx *db.Tx) error {
+			if err := tx.Raw("SELECT tenant_id FROM titles WHERE title = ? AND synopsis = ?", titles[0].Title, titles[0].Synopsis).Scan(&measured).Error; err != nil || len(measured) != 1 {
+				return fmt.Errorf("the measured tenant's first title: %d rows, %w", len(measured), err)
+			}
+			return tx.Raw("SELECT DISTINCT tenant_id FROM titles WHERE tenant_id <> ? ORDER BY 1", measured[0]).Scan(&others).Error
+		})
+		tenants := append(measured, others...)
+		if err != nil {
+			b.Fatalf("reuse %s: tenants: %v", kept, err)
+		}
+		b.Logf("reusing the seeded database %s", kept)
+		return d, tenants, titles
+	}
+	tenants := catalogtest.Tenants(b, d, benchTenants)
+	start := time.Now()
+	titles := seed(b, url, tenants, false)
+	b.Logf("seeded %d titles in %s", benchTenants*benchTitles, time.Since(start).Round(time.Second))
+	return d, tenants, titles
 }
 
 // BenchmarkRecommendationsPostgres measures a model rebuild and the

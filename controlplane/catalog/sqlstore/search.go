@@ -21,6 +21,8 @@ const (
 	bonusWholeTitle = 500
 	// facetSize is how many values each facet lists.
 	facetSize = 20
+	// searchWorkMem is PostgreSQL's work_mem for a search's statement.
+	searchWorkMem = "32MB"
 )
 
 // Facet names, as search reports them.
@@ -120,18 +122,29 @@ func filters(d db.Dialect, tenant string, p catalog.SearchPlan) (string, []any) 
 		where = append(where, "t.rating = ?")
 		args = append(args, p.Rating)
 	}
-	if len(p.Terms) > 0 {
-		if d == db.Postgres {
-			// catalog_match applies the tenant wall itself so that the
-			// search index serves under row-level security (see 00006).
-			where = append(where, "t.id IN (SELECT id FROM catalog_match(to_tsquery('simple', ?)))")
-			args = append(args, tsquery(p.Terms))
-		} else {
-			where = append(where, "t.seq IN (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ?)")
-			args = append(args, ftsQuery(p.Terms))
-		}
+	if len(p.Terms) > 0 && d != db.Postgres {
+		where = append(where, "t.seq IN (SELECT rowid FROM titles_fts WHERE titles_fts MATCH ?)")
+		args = append(args, ftsQuery(p.Terms))
 	}
 	return strings.Join(where, " AND "), args
+}
+
+// source is the set of rows a search filters, as t. On PostgreSQL it is the
+// text matches or, with no text, the genre's titles, read with their
+// indexes by functions that apply the tenant wall themselves, since under
+// row-level security the planner cannot use those indexes (see 00006 and
+// 00008); filters still applies every condition, the genre's included, to
+// the rows they return. On SQLite, and with neither, it is the table.
+func source(d db.Dialect, p catalog.SearchPlan) (string, []any) {
+	switch {
+	case d != db.Postgres:
+		return "titles t", nil
+	case len(p.Terms) > 0:
+		return "catalog_match_titles(to_tsquery('simple', ?)) t", []any{tsquery(p.Terms)}
+	case p.Genre != "":
+		return "catalog_genre_titles(?) t", []any{p.Genre}
+	}
+	return "titles t", nil
 }
 
 // tsquery is the terms as a PostgreSQL tsquery: each term or one of its
@@ -249,12 +262,15 @@ func score(terms []catalog.PlannedTerm) (string, []any) {
 // hits in rank order, tagged 'hit' with their rank, and the facets: kind,
 // year and rating are columns, genres and cast JSON arrays unnested by each
 // engine's function, their top values picked here in byte order for ties,
-// as Go sorts them. Its arguments are those of score, then of where, then
+// as Go sorts them. Its arguments are those of score, then of from, then of where, then
 // limit and offset.
-func searchSQL(d db.Dialect, score, where string, terms bool) string {
-	each, collate := "json_each(m.%s) AS x", ""
+func searchSQL(d db.Dialect, score, from, where string, terms bool) string {
+	// A facet's values, one row each: on PostgreSQL a set-returning
+	// function in the select list (no tuple store per row, as a lateral
+	// function scan builds).
+	each, collate := "SELECT x.value FROM m, json_each(m.%s) AS x", ""
 	if d == db.Postgres {
-		each, collate = "jsonb_array_elements_text(m.%s) AS x(value)", ` COLLATE "C"`
+		each, collate = "SELECT jsonb_array_elements_text(m.%s) AS value FROM m", ` COLLATE "C"`
 	}
 	// Among equal scores a shorter title is the closer match (the query
 	// covers more of it); then newer titles first, then the normalized
@@ -265,12 +281,15 @@ func searchSQL(d db.Dialect, score, where string, terms bool) string {
 	}
 	order += "m.year0 DESC, m.st" + collate + ", m.id"
 	top := func(facet, from string) string {
-		return "SELECT * FROM (SELECT '" + facet + "' AS facet, x.value AS value, count(*) AS n, 0 AS rk FROM m, " + from +
+		return "SELECT * FROM (SELECT '" + facet + "' AS facet, x.value AS value, count(*) AS n, 0 AS rk FROM (" + from + ") AS x" +
 			" GROUP BY x.value ORDER BY n DESC, x.value" + collate + " LIMIT " + strconv.Itoa(facetSize) + ") AS " + facet + "_top"
 	}
 	return "WITH m AS MATERIALIZED (SELECT t.id, " + score + " AS score, length(t.search_title) AS len, COALESCE(t.release_year, 0) AS year0," +
-		" t.search_title AS st, t.kind, t.release_year, t.rating, t.genres, t.cast_names FROM titles t WHERE " + where + ")" +
-		" SELECT * FROM (SELECT 'hit' AS facet, m.id AS value, m.score AS n, ROW_NUMBER() OVER (ORDER BY " + order + ") AS rk FROM m ORDER BY " + order + " LIMIT ? OFFSET ?) AS hits" +
+		" t.search_title AS st, t.kind, t.release_year, t.rating, t.genres, t.cast_names FROM " + from + " WHERE " + where + ")" +
+		// The page first (a top-N sort), then its ranks: numbering every
+		// match would sort them all.
+		" SELECT * FROM (SELECT 'hit' AS facet, m.id AS value, m.score AS n, ROW_NUMBER() OVER (ORDER BY " + order + ") AS rk" +
+		" FROM (SELECT * FROM m ORDER BY " + order + " LIMIT ? OFFSET ?) AS m) AS hits" +
 		" UNION ALL SELECT 'kind', m.kind, count(*), 0 FROM m GROUP BY m.kind" +
 		" UNION ALL SELECT 'year', CAST(m.release_year AS TEXT), count(*), 0 FROM m WHERE m.release_year IS NOT NULL GROUP BY m.release_year" +
 		" UNION ALL SELECT 'rating', m.rating, count(*), 0 FROM m WHERE m.rating IS NOT NULL GROUP BY m.rating" +
@@ -293,11 +312,19 @@ func (s *Store) Search(ctx context.Context, tenant string, p catalog.SearchPlan)
 		counts []facetCountRow
 	)
 	err := s.db.Tx(ctx, tenant, func(tx *db.Tx) error {
+		if tx.Dialect() == db.Postgres {
+			// A broad search sorts and counts tens of thousands of matches:
+			// in memory, not spilled to temporary files at the default 4MB.
+			if err := tx.Exec("SET LOCAL work_mem = '" + searchWorkMem + "'").Error; err != nil {
+				return err
+			}
+		}
+		from, fargs := source(tx.Dialect(), p)
 		where, wargs := filters(tx.Dialect(), tenant, p)
 		sc, sargs := score(p.Terms)
 		var all []facetCountRow
-		args := append(append(sargs, wargs...), p.Limit, p.Offset)
-		if err := tx.Raw(searchSQL(tx.Dialect(), sc, where, len(p.Terms) > 0), args...).Scan(&all).Error; err != nil {
+		args := append(append(append(sargs, fargs...), wargs...), p.Limit, p.Offset)
+		if err := tx.Raw(searchSQL(tx.Dialect(), sc, from, where, len(p.Terms) > 0), args...).Scan(&all).Error; err != nil {
 			return err
 		}
 		for _, r := range all {

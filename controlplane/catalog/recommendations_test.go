@@ -22,7 +22,6 @@ import (
 type queue struct {
 	mu    sync.Mutex
 	tasks map[string]*asynq.Task
-	opts  map[string][]asynq.Option
 }
 
 func (q *queue) EnqueueContext(_ context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {

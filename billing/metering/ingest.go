@@ -610,7 +610,7 @@ func bumpRollups(tx *db.Tx, table string, sums map[rollupKey]*rollupSum) error {
 	return nil
 }
 
-// castNumeric is the placeholder for a quantity sent as its decimal string:
+// castNumeric is the bind parameter for a quantity sent as its decimal string:
 // numeric on PostgreSQL, text on SQLite.
 func castNumeric(tx *db.Tx) string {
 	if tx.Dialect() == db.Postgres {

@@ -241,7 +241,7 @@ func (s *Server) startJob(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		lease["content_key"] = wire.ContentKeyGrant{KID: k.KIDHex(), Key: hex.EncodeToString(k.Key), LicenseURL: playback.LicensePlaceholder}
+		lease["content_key"] = wire.ContentKeyGrant{KID: k.KIDHex(), Key: hex.EncodeToString(k.Key), LicenseURL: playback.LicenseURLMarker}
 	}
 	return c.JSON(lease)
 }

@@ -64,7 +64,7 @@ func FuzzParseToken(f *testing.F) {
 // packaged content after the inserted BaseURLs.
 func FuzzManifestRewrite(f *testing.F) {
 	f.Add([]byte(`<?xml version="1.0"?><MPD type="static"><Period><AdaptationSet><Representation id="720p" height="720"></Representation><Representation id="360p" height="360"></Representation></AdaptationSet></Period></MPD>`), "360p", `{"tracks":[{"id":"360p","kind":"video","height":360,"playlist":"360p/playlist.m3u8"}]}`)
-	f.Add([]byte(`<MPD>`+`<dashif:Laurl>`+LicensePlaceholder+`</dashif:Laurl>`), "", `{}`)
+	f.Add([]byte(`<MPD>`+`<dashif:Laurl>`+LicenseURLMarker+`</dashif:Laurl>`), "", `{}`)
 	f.Add([]byte(`no mpd here`), "abc", `[`)
 	f.Fuzz(func(t *testing.T, mpd []byte, maxRes, index string) {
 		s := fuzzService(t)

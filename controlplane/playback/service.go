@@ -35,13 +35,17 @@ import (
 
 // Limits.
 const (
-	MaxCDNs            = 8
-	MaxPlaybackIDs     = 10
-	cacheTTL           = 30 * time.Second
-	indexCacheTTL      = 5 * time.Minute
-	maxIndexBytes      = 1 << 20
-	LicensePlaceholder = "https://marquee.invalid/license/clearkey"
+	MaxCDNs        = 8
+	MaxPlaybackIDs = 10
+	cacheTTL       = 30 * time.Second
+	indexCacheTTL  = 5 * time.Minute
+	maxIndexBytes  = 1 << 20
 )
+
+// LicenseURLMarker is the Clear Key license URL the worker packages with:
+// the manifest service swaps it for the viewer's tokenized license URL, or
+// drops the element when the viewer's player is configured with one.
+const LicenseURLMarker = "https://marquee.invalid/license/clearkey"
 
 // AssetReader finds ready assets by id across tenants (the public hot path).
 type AssetReader interface {

@@ -413,7 +413,7 @@ func (s *Service) writeSteeringURL(b *bytes.Buffer, sess *Session, region string
 	}
 }
 
-var laurlRE = regexp.MustCompile(`<dashif:Laurl[^>]*>` + regexp.QuoteMeta(LicensePlaceholder) + `</dashif:Laurl>`)
+var laurlRE = regexp.MustCompile(`<dashif:Laurl[^>]*>` + regexp.QuoteMeta(LicenseURLMarker) + `</dashif:Laurl>`)
 
 var representationRE = regexp.MustCompile(`(?s)\s*<Representation [^>]*?height="(\d+)"[^>]*>.*?</Representation>`)
 
@@ -485,7 +485,7 @@ func (s *Service) DASH(ctx context.Context, sess *Session, region, licenseToken 
 		// manifest's license URL over their configuration).
 		if licenseToken != "" {
 			lic := s.cfg.PublicURL + "/license/clearkey/" + sess.PB.ID + "?token=" + url.QueryEscape(licenseToken)
-			rest = bytes.ReplaceAll(rest, []byte(LicensePlaceholder), []byte(xmlEscape(lic)))
+			rest = bytes.ReplaceAll(rest, []byte(LicenseURLMarker), []byte(xmlEscape(lic)))
 		} else if len(rest) == len(sess.pkg.mpdRest) {
 			rest = sess.pkg.mpdRestNoLicense
 		} else {

@@ -189,7 +189,7 @@ func (f *fixture) testDRMManifests(t *testing.T) {
 			t.Errorf("MPD lacks %q:\n%s", want, mpd)
 		}
 	}
-	if strings.Contains(mpd, playback.LicensePlaceholder) {
+	if strings.Contains(mpd, playback.LicenseURLMarker) {
 		t.Errorf("MPD still has the license placeholder")
 	}
 	m := baseURLRE.FindStringSubmatch(mpd)

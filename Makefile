@@ -39,6 +39,7 @@ run: build ## Build and run the all-in-one dev server (with its in-process worke
 test: deps services ## Install what the tests need, then run every test (Go, then browser e2e)
 	$(TEST_ENV) $(GO) test $(GO_TEST_FLAGS) ./...
 	$(TEST_ENV) $(MAKE) e2e
+	$(TEST_ENV) bash scripts/check-shared-db.sh
 
 test-go: ## Run only the Go tests (assumes `make services` has run)
 	$(TEST_ENV) $(GO) test $(GO_TEST_FLAGS) ./...

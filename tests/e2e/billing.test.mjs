@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
-import { chromiumOptions, marqueeBin, startServer } from './lib/server.mjs';
+import { chromiumOptions, embeddedEnv, marqueeBin, startServer } from './lib/server.mjs';
 
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const operator = { email: `ops-${run}@example.com`, password: `correct-horse-${run}` };
@@ -139,9 +139,11 @@ after(async () => {
 // --- the flow -------------------------------------------------------------------
 
 step('a platform operator made with the admin CLI on the running server logs in', async () => {
-  // The CLI opens the same SQLite data dir the server holds open.
+  // The CLI opens the same SQLite data dir the server holds open, and
+  // nothing else: without DATABASE_URL (which `make test` exports for the Go
+  // suites) it would migrate and write the shared database.
   const { stdout } = await promisify(execFile)(marqueeBin(), ['admin', 'create-user', '--data-dir', dataDir,
-    '--email', operator.email, '--password', operator.password, '--platform'], { timeout: 60_000 });
+    '--email', operator.email, '--password', operator.password, '--platform'], { timeout: 60_000, env: embeddedEnv() });
   assert.match(stdout, /created user \S+ \(.+\) as owner of tenant \S+/);
 
   await page.goto('/');

@@ -20,7 +20,7 @@ export function marqueeBin() {
 // REDIS_URL: `make test` exports them for the Go suites, and `marquee dev`
 // would otherwise run on that shared database instead of its own embedded
 // one, against the rule that every test gets its own database.
-function embeddedEnv() {
+export function embeddedEnv() {
   const { DATABASE_URL, REDIS_URL, ...rest } = process.env;
   return rest;
 }

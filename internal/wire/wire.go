@@ -192,7 +192,7 @@ type IndexedTrack struct {
 type ContentKeyGrant struct {
 	KID string `json:"kid"` // 32 hex digits
 	Key string `json:"key"` // 32 hex digits
-	// LicenseURL is the ClearKey license placeholder the manifest service
+	// LicenseURL is the Clear Key license URL marker the manifest service
 	// replaces with the viewer's tokenized license URL.
 	LicenseURL string `json:"license_url"`
 	// Systems are the DRM systems to signal besides ClearKey.

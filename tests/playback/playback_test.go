@@ -190,7 +190,7 @@ func (f *fixture) testDRMManifests(t *testing.T) {
 		}
 	}
 	if strings.Contains(mpd, playback.LicenseURLMarker) {
-		t.Errorf("MPD still has the license placeholder")
+		t.Errorf("MPD still has the license URL marker")
 	}
 	m := baseURLRE.FindStringSubmatch(mpd)
 	if m == nil || !strings.Contains(m[2], "/a/"+f.drmAsset+"/cenc/") || m[1] != playback.OriginPathway {

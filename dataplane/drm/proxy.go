@@ -20,7 +20,7 @@ const (
 	DefaultProxyCooldown      = 30 * time.Second
 	DefaultMaxLicenseRequest  = 256 << 10
 	DefaultMaxLicenseResponse = 1 << 20
-	proxySystemPlaceholder    = "{system}"
+	proxySystemToken          = "{system}"
 	licenseProblemContentType = "application/problem+json"
 	licenseDefaultContentType = "application/octet-stream"
 )
@@ -176,7 +176,7 @@ func (p *Proxy) Forward(ctx context.Context, system string, body []byte, header 
 func (p *Proxy) attempt(ctx context.Context, url string, sys System, body []byte, header http.Header) (int, http.Header, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, orDefault(p.Timeout, DefaultProxyTimeout))
 	defer cancel()
-	url = strings.ReplaceAll(url, proxySystemPlaceholder, sys.Name())
+	url = strings.ReplaceAll(url, proxySystemToken, sys.Name())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("build request: %w", err)

@@ -1,9 +1,10 @@
 // API keys: create (the secret is shown once), list and revoke.
 
-import { api, listPage } from '../api.js';
+import { api } from '../api.js';
+import { pager } from '../pager.js';
 import {
   badge, busy, button, clearErrors, confirmDialog, copyButton, emptyState, field, formAlert,
-  formatDate, formatDateTime, formatRelative, h, icon, loadError, loadingRegion, mount, showProblem, toast,
+  formatDate, formatDateTime, formatRelative, h, icon, loadingRegion, mount, showProblem, toast,
 } from '../ui.js';
 
 const ROLES = [
@@ -51,7 +52,7 @@ export function render(page) {
       roleSelect.value = 'editor';
       syncRoleHint();
       showSecret(reveal, key);
-      load();
+      pg.load();
     } catch (err) {
       showProblem(form, err);
     }
@@ -71,35 +72,12 @@ export function render(page) {
       list),
   );
 
-  let rows = [];
-  let next = null;
-
-  async function load() {
-    try {
-      const p = await listPage('/v1/api-keys', { limit: 50 });
-      rows = p.data;
-      next = p.next;
-      draw();
-    } catch (err) {
-      list.replaceChildren(loadError(err, load));
-    }
-  }
-
-  async function loadMore(btn) {
-    try {
-      const p = await busy(btn, () => listPage('/v1/api-keys', { limit: 50, cursor: next }));
-      rows = rows.concat(p.data);
-      next = p.next;
-      draw();
-    } catch (err) {
-      toast(err.message, 'danger');
-    }
-  }
+  const pg = pager('/v1/api-keys', list, draw);
 
   function draw() {
-    count.hidden = rows.length === 0;
-    count.textContent = String(rows.length) + (next ? '+' : '');
-    if (rows.length === 0) {
+    count.hidden = pg.rows.length === 0;
+    count.textContent = String(pg.rows.length) + (pg.next ? '+' : '');
+    if (pg.rows.length === 0) {
       list.replaceChildren(emptyState({
         iconName: 'key', testid: 'apikeys-empty', title: 'No API keys yet',
         body: 'Create your first key above to start uploading and publishing from code.',
@@ -112,8 +90,8 @@ export function render(page) {
           h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Role'),
           h('th', { scope: 'col', class: 'hide-sm' }, 'Created'), h('th', { scope: 'col', class: 'hide-sm' }, 'Last used'),
           h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-        h('tbody', null, rows.map(row)))),
-      next ? h('div', { class: 'load-more' }, button('Load more', { testid: 'apikeys-more', onClick: (e) => loadMore(e.currentTarget) })) : null,
+        h('tbody', null, pg.rows.map(row)))),
+      pg.next ? h('div', { class: 'load-more' }, button('Load more', { testid: 'apikeys-more', onClick: (e) => pg.more(e.currentTarget) })) : null,
     );
   }
 
@@ -129,7 +107,7 @@ export function render(page) {
       if (!ok) return;
       try {
         await busy(revoke, () => api('DELETE', `/v1/api-keys/${encodeURIComponent(k.id)}`));
-        rows = rows.filter((r) => r.id !== k.id);
+        pg.rows = pg.rows.filter((r) => r.id !== k.id);
         draw();
         toast(`Key “${k.name}” revoked`);
       } catch (err) {
@@ -147,7 +125,7 @@ export function render(page) {
       h('td', { class: 'cell-actions' }, revoke));
   }
 
-  load();
+  pg.load();
 }
 
 function helpFor(role) {

@@ -9,6 +9,7 @@
 // the one created in this tab, which is kept in memory only (a reload
 // forgets it).
 
+import { pager } from '../pager.js';
 import { api, listPage } from '../api.js';
 import {
   badge, busy, button, clearErrors, confirmDialog, copyButton, emptyState, field, formAlert, formatDate,
@@ -109,7 +110,7 @@ function signingKeysCard() {
     try {
       const k = await busy(submit, () => api('POST', '/v1/signing-keys', { body: { alg: alg.value } }));
       sessionKeys.set(k.id, { alg: k.alg, pem: k.private_key });
-      rows = [k, ...rows.filter((r) => r.id !== k.id)];
+      pg.rows = [k, ...pg.rows.filter((r) => r.id !== k.id)];
       draw();
       showPrivateKey(k);
     } catch (err) {
@@ -117,35 +118,12 @@ function signingKeysCard() {
     }
   });
 
-  let rows = [];
-  let next = null;
-
-  async function load() {
-    try {
-      const p = await listPage('/v1/signing-keys', { limit: 50 });
-      rows = p.data;
-      next = p.next;
-      draw();
-    } catch (err) {
-      list.replaceChildren(loadError(err, load));
-    }
-  }
-
-  async function loadMore(btn) {
-    try {
-      const p = await busy(btn, () => listPage('/v1/signing-keys', { limit: 50, cursor: next }));
-      rows = rows.concat(p.data);
-      next = p.next;
-      draw();
-    } catch (err) {
-      toast(err.message, 'danger');
-    }
-  }
+  const pg = pager('/v1/signing-keys', list, draw);
 
   function draw() {
-    count.hidden = rows.length === 0;
-    count.textContent = String(rows.length) + (next ? '+' : '');
-    if (rows.length === 0) {
+    count.hidden = pg.rows.length === 0;
+    count.textContent = String(pg.rows.length) + (pg.next ? '+' : '');
+    if (pg.rows.length === 0) {
       list.replaceChildren(emptyState({
         iconName: 'key', testid: 'sk-empty', title: 'No signing keys yet',
         body: 'Create one to sign playback tokens on your backend; signed and DRM playback ids need them.',
@@ -158,8 +136,8 @@ function signingKeysCard() {
           h('th', { scope: 'col' }, 'Key ID'), h('th', { scope: 'col' }, 'Algorithm'), h('th', { scope: 'col' }, 'Status'),
           h('th', { scope: 'col', class: 'hide-sm' }, 'Created'),
           h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-        h('tbody', null, rows.map(row)))),
-      next ? h('div', { class: 'load-more' }, button('Load more', { testid: 'sk-more', onClick: (e) => loadMore(e.currentTarget) })) : null);
+        h('tbody', null, pg.rows.map(row)))),
+      pg.next ? h('div', { class: 'load-more' }, button('Load more', { testid: 'sk-more', onClick: (e) => pg.more(e.currentTarget) })) : null);
   }
 
   function row(k) {
@@ -177,7 +155,7 @@ function signingKeysCard() {
         try {
           await busy(action, () => api('DELETE', `/v1/signing-keys/${encodeURIComponent(k.id)}`));
           sessionKeys.delete(k.id);
-          rows = rows.map((r) => (r.id === k.id ? { ...r, revoked_at: new Date().toISOString() } : r));
+          pg.rows = pg.rows.map((r) => (r.id === k.id ? { ...r, revoked_at: new Date().toISOString() } : r));
           draw();
           toast('Signing key revoked');
         } catch (err) {
@@ -196,7 +174,7 @@ function signingKeysCard() {
       h('td', { class: 'cell-actions' }, action));
   }
 
-  load();
+  pg.load();
   return h('section', { class: 'card', 'aria-labelledby': 'sk-heading', testid: 'sk-card' },
     h('div', { class: 'card-head' },
       h('div', null,
